@@ -1,0 +1,278 @@
+"""English→Spanish translation: raw strings in, translations out.
+
+Example:
+
+>>> from apptk.applications.translation import Translator
+>>> translator = Translator.load()  # the shipped default model
+>>> translator(["Hello, how are you?"])
+[{'translation': 'Hola, ¿cómo estás?', 'score': -0.12}]
+"""
+
+import os
+import re
+import warnings
+from collections.abc import Callable
+
+import tensorflow as tf
+
+from apptk.applications import training
+from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
+from apptk.applications.sequence_decoding import beam_search_decode, greedy_decode
+from apptk.applications.translation_training import KIND, TranslatorConfig, build_model
+from apptk.applications.wordpiece import (
+    END_ID,
+    START_ID,
+    WordPieceTokenizer,
+    read_vocabulary,
+    vocabulary_path,
+)
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_MODEL = os.path.join(PACKAGE_ROOT, "savedmodels", "en_es", "1")
+MAX_CHARACTERS = 10_000
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+STRINGS = tf.TensorSpec([None], tf.string, name="sentences")
+
+
+class TranslatorModule(tf.Module):
+    """The translation graph: tokenize, encode, decode with the cache, detokenize.
+
+    This is what `export` writes as a SavedModel; every function takes raw strings.
+
+    Args:
+        model: a built `TransformerTranslator`.
+        source_tokenizer: English `WordPieceTokenizer` (case-folding).
+        target_tokenizer: Spanish `WordPieceTokenizer`.
+        max_length: the longest token sequence the model was trained on.
+        beam_size: the beam of `serving_default`.
+    """
+
+    def __init__(self, model, source_tokenizer, target_tokenizer, max_length: int, beam_size=4):
+        super().__init__(name="translator")
+        self.model = model
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        self.max_length = max_length
+        self.beam_size = beam_size
+        # Plain Python attributes are not saved; these are, for the restored module.
+        self.max_length_variable = tf.Variable(max_length, trainable=False, name="max_length")
+
+    def _source_ids(self, sentences):
+        ids = self.source_tokenizer.tokenize(sentences)[:, : self.max_length]
+        ids = ids.to_tensor(default_value=0)
+        return tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])
+
+    def _answer(self, token_ids, scores):
+        translations = self.target_tokenizer.detokenize(token_ids)
+        return {"translations": translations, "scores": scores}
+
+    @tf.function(input_signature=[STRINGS])
+    def serve(self, sentences):
+        """Beam search with the default beam: `{"translations", "scores"}`."""
+        return self.beam_search(sentences, tf.constant(self.beam_size))
+
+    @tf.function(input_signature=[STRINGS])
+    def greedy(self, sentences):
+        encoder_output, source_mask = self.model.encode(self._source_ids(sentences))
+        return self._answer(
+            *greedy_decode(self.model, encoder_output, source_mask, self.max_length)
+        )
+
+    @tf.function(input_signature=[STRINGS, tf.TensorSpec([], tf.int32, name="beam_size")])
+    def beam_search(self, sentences, beam_size):
+        encoder_output, source_mask = self.model.encode(self._source_ids(sentences))
+        return self._answer(
+            *beam_search_decode(self.model, encoder_output, source_mask, self.max_length, beam_size)
+        )
+
+    @tf.function(input_signature=[STRINGS])
+    def token_counts(self, sentences):
+        """Number of source tokens of each sentence, before truncation to `max_length`."""
+        return {"token_counts": self.source_tokenizer.tokenize(sentences).row_lengths()}
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.string)])
+    def cross_attention(self, sentence, translation):
+        """Last decoder block's cross-attention, averaged over heads, with both token lists."""
+        source_ids = self._source_ids(sentence[None])
+        target_ids = self.target_tokenizer.tokenize(translation[None])[:, : self.max_length - 1]
+        target_ids = target_ids.to_tensor()
+        decoder_input = tf.concat([tf.fill([1, 1], START_ID), target_ids], axis=1)
+        encoder_output, source_mask = self.model.encode(source_ids)
+        _, attention = self.model.decode(
+            decoder_input, encoder_output, source_mask, return_attention=True
+        )
+        # Row t is the attention used to produce token t (the [END] token last).
+        produced = tf.concat([target_ids, tf.fill([1, 1], END_ID)], axis=1)
+        return {
+            "weights": tf.reduce_mean(attention[0], axis=0),  # (target, source)
+            "source_tokens": tf.gather(self.source_tokenizer.tokens, source_ids[0]),
+            "target_tokens": tf.gather(self.target_tokenizer.tokens, produced[0]),
+        }
+
+
+def module_from_folder(folder: str) -> TranslatorModule:
+    """Rebuilds the translation graph from a fitted model folder (config, vocabularies, weights)."""
+    config = training.read_config(folder, TranslatorConfig, KIND)
+    source_vocabulary = read_vocabulary(vocabulary_path(folder, "source"))
+    target_vocabulary = read_vocabulary(vocabulary_path(folder, "target"))
+    model = build_model(config, len(source_vocabulary), len(target_vocabulary))
+    weights = os.path.join(folder, training.WEIGHTS_FILE)
+    if not os.path.exists(weights):
+        weights = os.path.join(folder, "checkpoints", "best.weights.h5")
+    try:
+        model.load_weights(weights)
+    except (OSError, ValueError) as error:
+        raise ModelFileError(f"Cannot load weights from {weights}: {error}") from error
+    return TranslatorModule(
+        model,
+        WordPieceTokenizer(source_vocabulary, case_fold=True, name="source_tokenizer"),
+        WordPieceTokenizer(target_vocabulary, case_fold=False, name="target_tokenizer"),
+        config.max_length,
+    )
+
+
+def _load_saved_model(path: str):
+    import tensorflow_text  # noqa: F401 - registers the tokenizer ops the graph uses
+
+    try:
+        return tf.saved_model.load(path)
+    except (OSError, ValueError, tf.errors.OpError) as error:
+        raise ModelFileError(f"Cannot load the SavedModel in {path}: {error}") from error
+
+
+class Translator:
+    """English→Spanish translation pipeline over a fitted folder or an exported SavedModel.
+
+    Args:
+        module: a `TranslatorModule`, or the object `tf.saved_model.load` returns for one.
+        max_length: the model's longest source in tokens.
+    """
+
+    def __init__(self, module, max_length: int):
+        self.module = module
+        self.max_length = max_length
+
+    @classmethod
+    def load(cls, path: str | None = None) -> "Translator":
+        """Loads the default model when `path` is None, else a model folder or SavedModel."""
+        path = path or DEFAULT_MODEL
+        if os.path.exists(os.path.join(path, "saved_model.pb")):
+            module = _load_saved_model(path)
+            if not hasattr(module, "beam_search"):
+                raise ModelFileError(f"{path} is a SavedModel, but not an apptk translator.")
+            max_length = int(module.max_length_variable.numpy())
+        elif os.path.exists(os.path.join(path, training.CONFIG_FILE)):
+            module = module_from_folder(path)
+            max_length = module.max_length
+        elif not os.path.exists(path):
+            raise ModelFileError(f"Model not found: {path}")
+        else:
+            raise ModelFileError(
+                f"{path} is neither a fitted translator folder nor a translator SavedModel."
+            )
+        return cls(module, max_length)
+
+    def _pieces(self, text: str) -> list[str]:
+        """Splits a text that is too long for the model into sentences."""
+        text = " ".join(text.split())
+        if not text:
+            raise DataError("Nothing to translate: the text is empty.")
+        if len(text) > MAX_CHARACTERS:
+            raise DataError(
+                f"The text is {len(text):,} characters long; the limit is {MAX_CHARACTERS:,}."
+            )
+        count = int(self.module.token_counts(tf.constant([text]))["token_counts"][0])
+        if count <= self.max_length:
+            return [text]
+        sentences = _SENTENCE_END.split(text)
+        counts = self.module.token_counts(tf.constant(sentences))["token_counts"].numpy()
+        if any(n > self.max_length for n in counts):
+            warnings.warn(
+                f"A sentence is longer than the model's {self.max_length} tokens; "
+                "its end is cut off before translation.",
+                stacklevel=3,
+            )
+        return sentences
+
+    def __call__(
+        self,
+        texts: list[str],
+        beam_size: int = 4,
+        batch_size: int = 64,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> list[dict]:
+        """Translates each text; returns `[{"translation": str, "score": float}, ...]`.
+
+        Texts longer than the model's maximum are translated sentence by sentence; the score
+        is the mean log-probability per token (closer to 0 is more confident).
+
+        Args:
+            texts: English texts (a single string is accepted too).
+            beam_size: 1 for greedy decoding, else the beam width.
+            batch_size: sentences decoded together.
+            on_batch: called with the number of sentences after each batch (progress bars).
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        pieces = [self._pieces(text) for text in texts]
+        flat = [piece for text_pieces in pieces for piece in text_pieces]
+        translations, scores = [], []
+        for start in range(0, len(flat), batch_size):
+            batch = tf.constant(flat[start : start + batch_size])
+            if beam_size <= 1:
+                result = self.module.greedy(batch)
+            else:
+                result = self.module.beam_search(batch, tf.constant(beam_size))
+            translations += [t.decode("utf-8") for t in result["translations"].numpy()]
+            scores += [float(s) for s in result["scores"].numpy()]
+            if on_batch:
+                on_batch(len(batch))
+        answers, position = [], 0
+        for text_pieces in pieces:
+            count = len(text_pieces)
+            answers.append(
+                {
+                    "translation": " ".join(translations[position : position + count]),
+                    "score": round(sum(scores[position : position + count]) / count, 4),
+                }
+            )
+            position += count
+        return answers
+
+    def cross_attention(self, text: str, translation: str):
+        """`(source_tokens, target_tokens, weights (target, source))` for an attention plot."""
+        result = self.module.cross_attention(tf.constant(text), tf.constant(translation))
+        source = [t.decode("utf-8") for t in result["source_tokens"].numpy()]
+        target = [t.decode("utf-8") for t in result["target_tokens"].numpy()]
+        return source, target, result["weights"].numpy()
+
+
+def export_translator(translator: Translator, out: str, force: bool = False) -> str:
+    """Writes a TF Serving SavedModel (`serving_default`: strings in, translations out).
+
+    The folder is written beside `out` first and renamed into place, so a crash never leaves
+    half an export; `out` must end in a numeric version folder (`models/en_es/1`).
+    """
+    out = os.path.abspath(out)
+    if not os.path.basename(out).isdigit():
+        raise DataError(
+            f"{out} does not end in a version number; TF Serving reads MODEL_NAME/VERSION, "
+            "e.g. --out models/en_es/1."
+        )
+    if os.path.exists(out) and not force:
+        raise OutputExistsError(f"{out} already exists; pass --force to replace it.")
+    module = translator.module
+    staging = training.staging_folder_for(out)
+    signatures = {
+        "serving_default": module.serve,
+        "greedy": module.greedy,
+        "beam_search": module.beam_search,
+    }
+    try:
+        tf.saved_model.save(module, staging, signatures=signatures)
+    except BaseException:
+        training.remove_folder(staging)
+        raise
+    training.publish_folder(staging, out, force=force)
+    return out

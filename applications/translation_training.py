@@ -1,0 +1,161 @@
+"""Fitting the English→Spanish translator: vocabularies, model, training, saved folder."""
+
+import dataclasses
+import os
+import time
+
+import keras
+
+from apptk.applications import training
+from apptk.applications.learning_rate import WarmupInverseSquareRoot
+from apptk.applications.sequence_losses import MaskedSequenceLoss, masked_accuracy
+from apptk.applications.tatoeba_pairs import load_pairs, split_pairs
+from apptk.applications.transformer_translator import TransformerTranslator
+from apptk.applications.translation_data import translation_dataset
+from apptk.applications.wordpiece import (
+    WordPieceTokenizer,
+    learn_vocabulary,
+    read_vocabulary,
+    vocabulary_path,
+    write_vocabulary,
+)
+
+KIND = "translation"
+
+
+@dataclasses.dataclass
+class TranslatorConfig:
+    """Everything needed to rebuild a translator; saved as `config.json` beside its weights."""
+
+    kind: str = KIND
+    source_language: str = "en"
+    target_language: str = "es"
+    max_length: int = 48
+    source_vocabulary_size: int = 6000
+    target_vocabulary_size: int = 6000
+    hidden_dim: int = 256
+    num_heads: int = 4
+    intermediate_dim: int = 1024
+    num_encoder_layers: int = 2
+    num_decoder_layers: int = 2
+    dropout: float = 0.1
+    label_smoothing: float = 0.1
+    peak_learning_rate: float = 1e-3
+    warmup_steps: int = 2000
+    tokens_per_batch: int = 1024
+    epochs: int = 30
+    patience: int = 3
+    max_pairs: int | None = None
+    seed: int = 0
+
+
+def build_model(config: TranslatorConfig, source_size: int, target_size: int):
+    model = TransformerTranslator(
+        source_vocabulary_size=source_size,
+        target_vocabulary_size=target_size,
+        max_length=config.max_length,
+        hidden_dim=config.hidden_dim,
+        num_heads=config.num_heads,
+        intermediate_dim=config.intermediate_dim,
+        num_encoder_layers=config.num_encoder_layers,
+        num_decoder_layers=config.num_decoder_layers,
+        dropout=config.dropout,
+    )
+    dummy = keras.ops.ones((1, 2), "int32")
+    model({"source": dummy, "target": dummy})
+    return model
+
+
+def _vocabularies(folder: str, train_pairs, config: TranslatorConfig):
+    """Learns the two vocabularies from the training split, or reuses them on resume."""
+    paths = {side: vocabulary_path(folder, side) for side in ("source", "target")}
+    if all(os.path.exists(path) for path in paths.values()):
+        return read_vocabulary(paths["source"]), read_vocabulary(paths["target"])
+    source = learn_vocabulary(
+        [pair.english for pair in train_pairs], config.source_vocabulary_size, case_fold=True
+    )
+    target = learn_vocabulary(
+        [pair.spanish for pair in train_pairs], config.target_vocabulary_size, case_fold=False
+    )
+    write_vocabulary(source, paths["source"])
+    write_vocabulary(target, paths["target"])
+    return source, target
+
+
+def fit_translator(
+    out: str,
+    data: str | None = None,
+    config: TranslatorConfig | None = None,
+    force: bool = False,
+    resume: bool = False,
+) -> dict:
+    """Trains a translator on the pairs file and writes a model folder to `out`.
+
+    Args:
+        out: the model folder (config.json, vocabularies, weights, history, curves, logs).
+        data: a pairs file (.txt or .zip); None downloads the public Tatoeba file.
+        config: hyper-parameters; defaults to `TranslatorConfig()`.
+        force: replace a finished model in `out`.
+        resume: continue an interrupted or finished run in `out` from its last epoch.
+
+    Returns:
+        A summary: epochs run, best validation loss, wall time in seconds, parameters.
+    """
+    config = config or TranslatorConfig()
+    training.prepare_output_folder(out, force=force, resume=resume)
+    if resume and os.path.exists(os.path.join(out, training.CONFIG_FILE)):
+        config = training.read_config(out, TranslatorConfig, KIND)
+    keras.utils.set_random_seed(config.seed)
+    pairs = load_pairs(data)
+    if config.max_pairs:
+        pairs = pairs[: config.max_pairs]
+    splits = split_pairs(pairs)
+    source_vocabulary, target_vocabulary = _vocabularies(out, splits["train"], config)
+    training.write_json_atomically(
+        dataclasses.asdict(config), os.path.join(out, training.CONFIG_FILE)
+    )
+    source_tokenizer = WordPieceTokenizer(source_vocabulary, case_fold=True)
+    target_tokenizer = WordPieceTokenizer(target_vocabulary, case_fold=False)
+
+    def dataset(name, shuffle):
+        return translation_dataset(
+            splits[name],
+            source_tokenizer,
+            target_tokenizer,
+            config.max_length,
+            config.tokens_per_batch,
+            shuffle=shuffle,
+            seed=config.seed,
+        )
+
+    model = build_model(config, len(source_vocabulary), len(target_vocabulary))
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            WarmupInverseSquareRoot(config.peak_learning_rate, config.warmup_steps),
+            beta_2=0.98,
+            epsilon=1e-9,
+            clipnorm=1.0,
+        ),
+        loss=MaskedSequenceLoss(config.label_smoothing),
+        metrics=[masked_accuracy],
+    )
+    started = time.perf_counter()
+    history = model.fit(
+        dataset("train", shuffle=True),
+        validation_data=dataset("validation", shuffle=False),
+        epochs=config.epochs,
+        callbacks=training.training_callbacks(out, config.patience),
+        verbose=1,
+    )
+    best = os.path.join(out, "checkpoints", "best.weights.h5")
+    if os.path.exists(best):
+        model.load_weights(best)
+    training.save_weights_atomically(model, os.path.join(out, training.WEIGHTS_FILE))
+    training.plot_training_curves(out)
+    validation_losses = history.history.get("val_loss", [])
+    return {
+        "epochs": len(validation_losses),
+        "best_val_loss": min(validation_losses) if validation_losses else None,
+        "seconds": time.perf_counter() - started,
+        "parameters": model.count_params(),
+    }

@@ -1,0 +1,16 @@
+"""Printing results: aligned text for people, JSON for programs."""
+
+import json
+
+import click
+
+
+def echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def echo_metrics(metrics: dict) -> None:
+    """Prints `name  value` lines aligned on the longest name."""
+    width = max(len(name) for name in metrics)
+    for name, value in metrics.items():
+        click.echo(f"{name:<{width}}  {value}")

@@ -1,0 +1,74 @@
+"""`apptk translate`: English→Spanish translation from the command line."""
+
+import sys
+
+import click
+
+from apptk.cli.output import echo_json
+
+MODEL_HELP = "A fitted model folder or an exported SavedModel (default: the shipped model)."
+
+
+def _read_texts(texts: tuple[str, ...]) -> list[str]:
+    if texts == ("-",):
+        lines = [line.rstrip("\n") for line in sys.stdin]
+        if not any(line.strip() for line in lines):
+            raise click.UsageError("Standard input holds no text to translate.")
+        return lines
+    if not texts:
+        raise click.UsageError("Give the text to translate, or - to read lines from stdin.")
+    return list(texts)
+
+
+def _translate_lines(translator, lines: list[str], beam: int) -> list[dict]:
+    """Translates non-empty lines; blank stdin lines come back blank, keeping line numbers."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    answers = [{"translation": "", "score": None} for _ in lines]
+    with click.progressbar(
+        length=len(filled), label="Translating", file=sys.stderr, hidden=len(filled) <= 64
+    ) as bar:
+        results = translator([lines[i] for i in filled], beam_size=beam, on_batch=bar.update)
+    for index, result in zip(filled, results):
+        answers[index] = result
+    return answers
+
+
+@click.command()
+@click.argument("texts", nargs=-1)
+@click.option("--model", "model_path", type=click.Path(), default=None, help=MODEL_HELP)
+@click.option(
+    "--beam",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Beam width; 1 decodes greedily.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON objects with scores.")
+@click.option(
+    "--attention-plot",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Draw the cross-attention map of the first text into this PNG.",
+)
+def translate(texts, model_path, beam, as_json, attention_plot):
+    """Translate English TEXTS to Spanish (- reads one sentence per line from stdin)."""
+    from apptk.applications.translation import Translator
+
+    lines = _read_texts(texts)
+    if texts != ("-",) and not all(line.strip() for line in lines):
+        raise click.BadParameter("Nothing to translate: the text is empty.", param_hint="TEXTS")
+    translator = Translator.load(model_path)
+    answers = _translate_lines(translator, lines, beam)
+    if attention_plot:
+        from apptk.applications.plots import plot_attention_map
+
+        source_tokens, target_tokens, weights = translator.cross_attention(
+            lines[0], answers[0]["translation"]
+        )
+        plot_attention_map(source_tokens, target_tokens, weights, attention_plot)
+        click.echo(f"Attention map written to {attention_plot}", err=True)
+    if as_json:
+        echo_json([{"text": line, **answer} for line, answer in zip(lines, answers)])
+    else:
+        for answer in answers:
+            click.echo(answer["translation"])
