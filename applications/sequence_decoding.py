@@ -54,6 +54,20 @@ def _length_penalty(lengths, alpha: float):
     return tf.pow((5.0 + lengths) / 6.0, alpha)
 
 
+def _no_alive_beam_can_win(scores, lengths, finished, alpha: float, max_length: int):
+    """Whether, in every row, the best finished hypothesis beats any unfinished one's future.
+
+    Log-probabilities only fall as a hypothesis grows, so an unfinished one can at best reach
+    `score / penalty(longest length)`; once the best finished normalised score is above that
+    in every row, more steps cannot change the answer.
+    """
+    finished_normalised = tf.where(finished, scores / _length_penalty(lengths, alpha), -1e9)
+    best_finished = tf.reduce_max(finished_normalised, axis=-1)
+    longest = tf.cast(max_length, tf.float32)
+    alive_bound = tf.where(finished, -1e9, scores / _length_penalty(longest, alpha))
+    return tf.reduce_all(best_finished >= tf.reduce_max(alive_bound, axis=-1))
+
+
 def beam_search_decode(
     model, encoder_output, source_mask, max_length: int, beam_size: int = 4, alpha: float = 0.6
 ):
@@ -63,7 +77,8 @@ def beam_search_decode(
     the best length-normalised log-probability wins (GNMT length penalty with `alpha`).
 
     Returns:
-        `(token_ids (batch, max_length) int32 padded with 0, normalised score (batch,))`.
+        `(token_ids (batch, max_length) int32 padded with 0, mean log-probability (batch,))`,
+        the score measured as `greedy_decode` does so the two are comparable.
     """
     batch = tf.shape(encoder_output)[0]
     flat = batch * beam_size
@@ -105,12 +120,15 @@ def beam_search_decode(
         cache_rows = tf.reshape(beam_indices + tf.range(batch)[:, None] * beam_size, [-1])
         self_caches = tf.gather(self_caches, cache_rows, axis=1)
         tokens = tf.reshape(next_tokens, [flat, 1])
-        if tf.reduce_all(finished):
+        if tf.reduce_all(finished) or _no_alive_beam_can_win(
+            scores, lengths, finished, alpha, max_length
+        ):
             break
     normalised = scores / _length_penalty(lengths, alpha)
     best = tf.argmax(normalised, axis=-1, output_type=tf.int32)
     best_sequences = tf.gather(sequences, best, batch_dims=1)
-    return best_sequences, tf.gather(normalised, best, batch_dims=1)
+    mean_log_probability = scores / tf.maximum(lengths, 1.0)
+    return best_sequences, tf.gather(mean_log_probability, best, batch_dims=1)
 
 
 def naive_greedy_decode(model, encoder_output, source_mask, max_length: int):

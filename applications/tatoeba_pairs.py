@@ -3,13 +3,12 @@
 import dataclasses
 import os
 import zipfile
-import zlib
 
 from apptk.applications.errors import DataError
+from apptk.applications.splits import SPLITS, stable_split
 
 SPA_ENG_URL = "http://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
 MEMBER_NAME = "spa-eng/spa.txt"
-SPLITS = ("train", "validation", "test")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,18 +71,9 @@ def load_pairs(path: str | None = None) -> list[SentencePair]:
     return parse_pairs(_read_text(path), source=path)
 
 
-def split_of(english: str, validation_percent: int = 5, test_percent: int = 5) -> str:
-    """The split of an English sentence, from a stable hash of the sentence itself.
-
-    Every translation of one English sentence lands in the same split, and the assignment
-    does not change when pairs are added to or removed from the file.
-    """
-    bucket = zlib.crc32(english.strip().lower().encode("utf-8")) % 100
-    if bucket < test_percent:
-        return "test"
-    if bucket < test_percent + validation_percent:
-        return "validation"
-    return "train"
+def split_of(english: str) -> str:
+    """The split of an English sentence; all its translations share it (see `stable_split`)."""
+    return stable_split(english)
 
 
 def split_pairs(pairs: list[SentencePair]) -> dict[str, list[SentencePair]]:

@@ -35,6 +35,8 @@ def join_wordpieces(tokens: tf.RaggedTensor) -> tf.Tensor:
     text = tf.strings.regex_replace(text, r" ([\.\?\!,;:\)])", r"\1")
     text = tf.strings.regex_replace(text, r"([¿¡\(]) ", r"\1")
     text = tf.strings.regex_replace(text, r"\" (.*?) \"", r'"\1"')
+    # Tokenizers split "3.5" and "10:30" at the punctuation; join numbers back.
+    text = tf.strings.regex_replace(text, r"(\d)([\.,:]) (\d)", r"\1\2\3")
     return _tidy_spaces(text)
 
 

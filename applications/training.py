@@ -1,31 +1,19 @@
 """The training machinery every pipeline shares: callbacks, resume, curves, atomic saving."""
 
 import csv
-import dataclasses
-import json
 import os
-import shutil
-import tempfile
+import time
 
 import keras
 
-from apptk.applications.errors import ModelFileError, OutputExistsError
+from apptk.applications.model_folder import (
+    BEST_CHECKPOINT,
+    WEIGHTS_FILE,
+    save_weights_atomically,
+)
 
 HISTORY_FILE = "history.csv"
 CURVES_FILE = "training_curves.png"
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.weights.h5"
-
-
-def prepare_output_folder(folder: str, force: bool, resume: bool) -> None:
-    """Creates `folder`; refuses to touch a finished model there unless `force` or `resume`."""
-    finished = os.path.exists(os.path.join(folder, WEIGHTS_FILE))
-    if finished and not (force or resume):
-        raise OutputExistsError(
-            f"{folder} already holds a trained model; pass --force to overwrite it "
-            "or --resume to continue its training."
-        )
-    os.makedirs(folder, exist_ok=True)
 
 
 def training_callbacks(folder: str, patience: int) -> list[keras.callbacks.Callback]:
@@ -37,6 +25,8 @@ def training_callbacks(folder: str, patience: int) -> list[keras.callbacks.Callb
     """
     checkpoints = os.path.join(folder, "checkpoints")
     os.makedirs(checkpoints, exist_ok=True)
+    # A resumed run must not let its first epoch overwrite a better earlier checkpoint.
+    earlier_losses = read_history(folder).get("val_loss", [])
     return [
         keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"), delete_checkpoint=False),
         keras.callbacks.ModelCheckpoint(
@@ -44,6 +34,7 @@ def training_callbacks(folder: str, patience: int) -> list[keras.callbacks.Callb
             monitor="val_loss",
             save_best_only=True,
             save_weights_only=True,
+            initial_value_threshold=min(earlier_losses) if earlier_losses else None,
         ),
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=patience, restore_best_weights=True
@@ -53,9 +44,41 @@ def training_callbacks(folder: str, patience: int) -> list[keras.callbacks.Callb
     ]
 
 
+def fit_and_save(model: keras.Model, train, validation, folder: str, epochs: int, patience: int):
+    """Runs `model.fit` with the shared callbacks, then keeps the best epoch as the model.
+
+    Returns:
+        A summary: epochs run, best validation loss, wall seconds, parameters. The model
+        folder gets `model.weights.h5` (atomically) and `training_curves.png`.
+    """
+    started = time.perf_counter()
+    history = model.fit(
+        train,
+        validation_data=validation,
+        epochs=epochs,
+        callbacks=training_callbacks(folder, patience),
+        verbose=1,
+    )
+    seconds = time.perf_counter() - started
+    best = os.path.join(folder, BEST_CHECKPOINT)
+    if os.path.exists(best):
+        model.load_weights(best)
+    save_weights_atomically(model, os.path.join(folder, WEIGHTS_FILE))
+    plot_training_curves(folder)
+    validation_losses = history.history.get("val_loss", [])
+    return {
+        "epochs": len(validation_losses),
+        "best_val_loss": min(validation_losses) if validation_losses else None,
+        "seconds": seconds,
+        "parameters": model.count_params(),
+    }
+
+
 def read_history(folder: str) -> dict[str, list[float]]:
     """Reads `history.csv` (one row per epoch, resumed runs appended) into columns."""
     path = os.path.join(folder, HISTORY_FILE)
+    if not os.path.exists(path):
+        return {}
     with open(path, newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row.get("epoch", "").isdigit()]
     by_epoch = {int(row["epoch"]): row for row in rows}  # a resumed epoch replaces its first try
@@ -91,64 +114,3 @@ def plot_training_curves(folder: str) -> str:
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
-
-
-def write_json_atomically(data: dict, path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False)
-    os.replace(handle.name, path)
-
-
-def save_weights_atomically(model: keras.Model, path: str) -> None:
-    """Writes weights to a temporary file first, so a crash never leaves half a file."""
-    temporary = path + ".tmp.weights.h5"
-    model.save_weights(temporary)
-    os.replace(temporary, path)
-
-
-def publish_folder(staging: str, destination: str, force: bool) -> None:
-    """Moves a finished `staging` folder to `destination`, replacing it only with `force`."""
-    if os.path.exists(destination):
-        if not force:
-            remove_folder(staging)
-            raise OutputExistsError(f"{destination} already exists; pass --force to replace it.")
-        backup = destination.rstrip("/") + ".old"
-        remove_folder(backup)
-        os.replace(destination, backup)
-        os.replace(staging, destination)
-        remove_folder(backup)
-    else:
-        os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
-        os.replace(staging, destination)
-
-
-def remove_folder(folder: str) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def staging_folder_for(destination: str) -> str:
-    """A fresh temporary folder beside `destination` (same file system, so rename is atomic)."""
-    parent = os.path.dirname(os.path.abspath(destination))
-    os.makedirs(parent, exist_ok=True)
-    return tempfile.mkdtemp(prefix=".staging-", dir=parent)
-
-
-def read_config(folder: str, config_class, kind: str):
-    """Reads `config.json` of a fitted model into `config_class`, checking its kind."""
-    path = os.path.join(folder, CONFIG_FILE)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except FileNotFoundError as error:
-        raise ModelFileError(
-            f"{folder} is not an apptk model folder (no {CONFIG_FILE})."
-        ) from error
-    except (OSError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"Cannot read {path}: {error}.") from error
-    if data.get("kind") != kind:
-        raise ModelFileError(
-            f"{folder} holds a {data.get('kind', 'unknown')!r} model, not a {kind!r} model."
-        )
-    fields = {field.name for field in dataclasses.fields(config_class)}
-    return config_class(**{key: value for key, value in data.items() if key in fields})

@@ -15,9 +15,11 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from apptk.applications import training
-from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
+from apptk.applications import model_folder
+from apptk.applications.errors import DataError
+from apptk.applications.saved_model_export import export_module, load_saved_model
 from apptk.applications.sequence_decoding import beam_search_decode, greedy_decode
+from apptk.applications.text_processing import capitalize_first_letter
 from apptk.applications.translation_training import KIND, TranslatorConfig, build_model
 from apptk.applications.wordpiece import (
     END_ID,
@@ -64,7 +66,7 @@ class TranslatorModule(tf.Module):
         return tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])
 
     def _answer(self, token_ids, scores):
-        translations = self.target_tokenizer.detokenize(token_ids)
+        translations = capitalize_first_letter(self.target_tokenizer.detokenize(token_ids))
         return {"translations": translations, "scores": scores}
 
     @tf.function(input_signature=[STRINGS])
@@ -85,6 +87,18 @@ class TranslatorModule(tf.Module):
         return self._answer(
             *beam_search_decode(self.model, encoder_output, source_mask, self.max_length, beam_size)
         )
+
+    @tf.function(
+        input_signature=[STRINGS, tf.TensorSpec([None, None], tf.int32, name="target_ids")]
+    )
+    def teacher_forced_logits(self, sentences, target_ids):
+        """Runs the whole model on sentences and target prefixes: `{"logits": (b, t, vocab)}`.
+
+        What the classic Keras example calls once per generated token; `bench/translate.py`
+        uses it as the no-cache baseline.
+        """
+        encoder_output, source_mask = self.model.encode(self._source_ids(sentences))
+        return {"logits": self.model.decode(target_ids, encoder_output, source_mask)}
 
     @tf.function(input_signature=[STRINGS])
     def token_counts(self, sentences):
@@ -113,32 +127,17 @@ class TranslatorModule(tf.Module):
 
 def module_from_folder(folder: str) -> TranslatorModule:
     """Rebuilds the translation graph from a fitted model folder (config, vocabularies, weights)."""
-    config = training.read_config(folder, TranslatorConfig, KIND)
+    config = model_folder.read_config(folder, TranslatorConfig, KIND)
     source_vocabulary = read_vocabulary(vocabulary_path(folder, "source"))
     target_vocabulary = read_vocabulary(vocabulary_path(folder, "target"))
     model = build_model(config, len(source_vocabulary), len(target_vocabulary))
-    weights = os.path.join(folder, training.WEIGHTS_FILE)
-    if not os.path.exists(weights):
-        weights = os.path.join(folder, "checkpoints", "best.weights.h5")
-    try:
-        model.load_weights(weights)
-    except (OSError, ValueError) as error:
-        raise ModelFileError(f"Cannot load weights from {weights}: {error}") from error
+    model_folder.load_fitted_weights(model, folder)
     return TranslatorModule(
         model,
         WordPieceTokenizer(source_vocabulary, case_fold=True, name="source_tokenizer"),
         WordPieceTokenizer(target_vocabulary, case_fold=False, name="target_tokenizer"),
         config.max_length,
     )
-
-
-def _load_saved_model(path: str):
-    import tensorflow_text  # noqa: F401 - registers the tokenizer ops the graph uses
-
-    try:
-        return tf.saved_model.load(path)
-    except (OSError, ValueError, tf.errors.OpError) as error:
-        raise ModelFileError(f"Cannot load the SavedModel in {path}: {error}") from error
 
 
 class Translator:
@@ -157,20 +156,11 @@ class Translator:
     def load(cls, path: str | None = None) -> "Translator":
         """Loads the default model when `path` is None, else a model folder or SavedModel."""
         path = path or DEFAULT_MODEL
-        if os.path.exists(os.path.join(path, "saved_model.pb")):
-            module = _load_saved_model(path)
-            if not hasattr(module, "beam_search"):
-                raise ModelFileError(f"{path} is a SavedModel, but not an apptk translator.")
-            max_length = int(module.max_length_variable.numpy())
-        elif os.path.exists(os.path.join(path, training.CONFIG_FILE)):
+        if os.path.exists(os.path.join(path, model_folder.CONFIG_FILE)):
             module = module_from_folder(path)
-            max_length = module.max_length
-        elif not os.path.exists(path):
-            raise ModelFileError(f"Model not found: {path}")
-        else:
-            raise ModelFileError(
-                f"{path} is neither a fitted translator folder nor a translator SavedModel."
-            )
+            return cls(module, module.max_length)
+        module = load_saved_model(path, required_function="beam_search", kind="translation")
+        max_length = int(module.max_length_variable.numpy())
         return cls(module, max_length)
 
     def _pieces(self, text: str) -> list[str]:
@@ -249,30 +239,11 @@ class Translator:
 
 
 def export_translator(translator: Translator, out: str, force: bool = False) -> str:
-    """Writes a TF Serving SavedModel (`serving_default`: strings in, translations out).
-
-    The folder is written beside `out` first and renamed into place, so a crash never leaves
-    half an export; `out` must end in a numeric version folder (`models/en_es/1`).
-    """
-    out = os.path.abspath(out)
-    if not os.path.basename(out).isdigit():
-        raise DataError(
-            f"{out} does not end in a version number; TF Serving reads MODEL_NAME/VERSION, "
-            "e.g. --out models/en_es/1."
-        )
-    if os.path.exists(out) and not force:
-        raise OutputExistsError(f"{out} already exists; pass --force to replace it.")
+    """Writes a TF Serving SavedModel (`serving_default`: strings in, translations out)."""
     module = translator.module
-    staging = training.staging_folder_for(out)
     signatures = {
         "serving_default": module.serve,
         "greedy": module.greedy,
         "beam_search": module.beam_search,
     }
-    try:
-        tf.saved_model.save(module, staging, signatures=signatures)
-    except BaseException:
-        training.remove_folder(staging)
-        raise
-    training.publish_folder(staging, out, force=force)
-    return out
+    return export_module(module, out, signatures, force=force)

@@ -2,11 +2,10 @@
 
 import dataclasses
 import os
-import time
 
 import keras
 
-from apptk.applications import training
+from apptk.applications import model_folder, training
 from apptk.applications.learning_rate import WarmupInverseSquareRoot
 from apptk.applications.sequence_losses import MaskedSequenceLoss, masked_accuracy
 from apptk.applications.tatoeba_pairs import load_pairs, split_pairs
@@ -102,17 +101,17 @@ def fit_translator(
         A summary: epochs run, best validation loss, wall time in seconds, parameters.
     """
     config = config or TranslatorConfig()
-    training.prepare_output_folder(out, force=force, resume=resume)
-    if resume and os.path.exists(os.path.join(out, training.CONFIG_FILE)):
-        config = training.read_config(out, TranslatorConfig, KIND)
+    if resume and os.path.exists(os.path.join(out, model_folder.CONFIG_FILE)):
+        config = model_folder.read_config(out, TranslatorConfig, KIND)
     keras.utils.set_random_seed(config.seed)
     pairs = load_pairs(data)
+    model_folder.prepare_output_folder(out, force=force, resume=resume)
     if config.max_pairs:
         pairs = pairs[: config.max_pairs]
     splits = split_pairs(pairs)
     source_vocabulary, target_vocabulary = _vocabularies(out, splits["train"], config)
-    training.write_json_atomically(
-        dataclasses.asdict(config), os.path.join(out, training.CONFIG_FILE)
+    model_folder.write_json_atomically(
+        dataclasses.asdict(config), os.path.join(out, model_folder.CONFIG_FILE)
     )
     source_tokenizer = WordPieceTokenizer(source_vocabulary, case_fold=True)
     target_tokenizer = WordPieceTokenizer(target_vocabulary, case_fold=False)
@@ -139,23 +138,12 @@ def fit_translator(
         loss=MaskedSequenceLoss(config.label_smoothing),
         metrics=[masked_accuracy],
     )
-    started = time.perf_counter()
-    history = model.fit(
+    summary = training.fit_and_save(
+        model,
         dataset("train", shuffle=True),
-        validation_data=dataset("validation", shuffle=False),
-        epochs=config.epochs,
-        callbacks=training.training_callbacks(out, config.patience),
-        verbose=1,
+        dataset("validation", shuffle=False),
+        out,
+        config.epochs,
+        config.patience,
     )
-    best = os.path.join(out, "checkpoints", "best.weights.h5")
-    if os.path.exists(best):
-        model.load_weights(best)
-    training.save_weights_atomically(model, os.path.join(out, training.WEIGHTS_FILE))
-    training.plot_training_curves(out)
-    validation_losses = history.history.get("val_loss", [])
-    return {
-        "epochs": len(validation_losses),
-        "best_val_loss": min(validation_losses) if validation_losses else None,
-        "seconds": time.perf_counter() - started,
-        "parameters": model.count_params(),
-    }
+    return summary

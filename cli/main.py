@@ -6,7 +6,12 @@ import click
 
 from apptk import __version__
 from apptk.applications.errors import ApptkError
+from apptk.cli.evaluate import evaluate
+from apptk.cli.export import export
+from apptk.cli.fit import fit
+from apptk.cli.next_word import generate, next_word
 from apptk.cli.quiet import silence_native_stderr, silence_tensorflow_logging
+from apptk.cli.translate import translate
 
 
 class ApptkGroup(click.Group):
@@ -55,15 +60,5 @@ def main() -> None:
         silence_native_stderr()
     apptk(prog_name="apptk")
 
-
-def _register_commands() -> None:
-    from apptk.cli.evaluate import evaluate
-    from apptk.cli.export import export
-    from apptk.cli.fit import fit
-    from apptk.cli.translate import translate
-
-    for command in (translate, fit, evaluate, export):
-        apptk.add_command(command)
-
-
-_register_commands()
+for command in (translate, next_word, generate, fit, evaluate, export):
+    apptk.add_command(command)

@@ -4,6 +4,7 @@ import sys
 
 import click
 
+from apptk.cli.options import json_option, model_option
 from apptk.cli.output import echo_json
 
 MODEL_HELP = "A fitted model folder or an exported SavedModel (default: the shipped model)."
@@ -35,7 +36,7 @@ def _translate_lines(translator, lines: list[str], beam: int) -> list[dict]:
 
 @click.command()
 @click.argument("texts", nargs=-1)
-@click.option("--model", "model_path", type=click.Path(), default=None, help=MODEL_HELP)
+@model_option(MODEL_HELP)
 @click.option(
     "--beam",
     default=4,
@@ -43,7 +44,7 @@ def _translate_lines(translator, lines: list[str], beam: int) -> list[dict]:
     type=click.IntRange(1, 16),
     help="Beam width; 1 decodes greedily.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON objects with scores.")
+@json_option("Print JSON objects with scores.")
 @click.option(
     "--attention-plot",
     type=click.Path(dir_okay=False),
@@ -62,8 +63,9 @@ def translate(texts, model_path, beam, as_json, attention_plot):
     if attention_plot:
         from apptk.applications.plots import plot_attention_map
 
+        first = next(i for i, line in enumerate(lines) if line.strip())  # stdin may start blank
         source_tokens, target_tokens, weights = translator.cross_attention(
-            lines[0], answers[0]["translation"]
+            lines[first], answers[first]["translation"]
         )
         plot_attention_map(source_tokens, target_tokens, weights, attention_plot)
         click.echo(f"Attention map written to {attention_plot}", err=True)

@@ -1,0 +1,83 @@
+"""`apptk next-word` and `apptk generate`: language-model predictions from the command line."""
+
+import click
+
+from apptk.cli.options import json_option, model_option
+from apptk.cli.output import echo_json
+
+MODEL_HELP = "A fitted next-word folder or an exported SavedModel (default: the shipped model)."
+
+
+def _load(model_path, text):
+    from apptk.applications.next_word import NextWordPredictor
+
+    predictor = NextWordPredictor.load(model_path)
+    if not predictor.has_known_words(text):
+        click.echo(
+            "Note: the text holds no words the model reads; predicting from scratch.", err=True
+        )
+    return predictor
+
+
+@click.command("next-word")
+@click.argument("text")
+@model_option(MODEL_HELP)
+@click.option(
+    "--top-k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="How many words to list.",
+)
+@json_option("Print JSON.")
+def next_word(text, model_path, top_k, as_json):
+    """List the most likely next words after TEXT, with probabilities."""
+    if not text.strip():
+        raise click.BadParameter("The text is empty; give a few words.", param_hint="TEXT")
+    predictions = _load(model_path, text)([text], top_k=top_k)[0]
+    if as_json:
+        echo_json(predictions)
+        return
+    width = max(len(p["word"]) for p in predictions)
+    for prediction in predictions:
+        click.echo(f"{prediction['word']:<{width}}  {prediction['probability']:.4f}")
+
+
+@click.command()
+@click.argument("text")
+@model_option(MODEL_HELP)
+@click.option(
+    "--length",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 500),
+    help="Words to generate.",
+)
+@click.option(
+    "--temperature",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 10.0),
+    help="Sampling temperature; 0 picks the likeliest word each step.",
+)
+@click.option(
+    "--top-k",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Sample among the k likeliest words (0: no limit).",
+)
+@click.option(
+    "--top-p",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Sample among the likeliest words whose probabilities sum to p.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+def generate(text, model_path, length, temperature, top_k, top_p, seed):
+    """Continue TEXT by sampling words from the language model."""
+    if not text.strip():
+        raise click.BadParameter("The text is empty; give a few words.", param_hint="TEXT")
+    predictor = _load(model_path, text)
+    click.echo(predictor.generate(text, length, temperature, top_k, top_p, seed))
