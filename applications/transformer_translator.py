@@ -25,6 +25,8 @@ class TransformerTranslator(keras.Model):
         num_encoder_layers: encoder blocks.
         num_decoder_layers: decoder blocks.
         dropout: dropout rate everywhere.
+        embedding_storage_dtype: optional dtype of the two token tables (`"float16"` halves
+            their share of an exported model's size).
 
     Call arguments:
         inputs: dict with `source` `(batch, source_length)` and `target` `(batch,
@@ -52,9 +54,11 @@ class TransformerTranslator(keras.Model):
         num_encoder_layers: int = 2,
         num_decoder_layers: int = 2,
         dropout: float = 0.1,
+        embedding_storage_dtype: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.embedding_storage_dtype = embedding_storage_dtype
         self.source_vocabulary_size = source_vocabulary_size
         self.target_vocabulary_size = target_vocabulary_size
         self.max_length = max_length
@@ -73,6 +77,7 @@ class TransformerTranslator(keras.Model):
                 position_encoding="sinusoidal",
                 scale_embeddings=True,
                 embeddings_initializer=keras.initializers.RandomNormal(stddev=hidden_dim**-0.5),
+                token_embedding_dtype=embedding_storage_dtype,
                 name=name,
             )
 
@@ -184,6 +189,17 @@ class TransformerTranslator(keras.Model):
                 "num_encoder_layers": self.num_encoder_layers,
                 "num_decoder_layers": self.num_decoder_layers,
                 "dropout": self.dropout,
+                "embedding_storage_dtype": self.embedding_storage_dtype,
             }
         )
         return config
+
+    def with_half_precision_embeddings(self) -> "TransformerTranslator":
+        """A copy of this model whose token tables are stored as float16 (for export)."""
+        compact = TransformerTranslator.from_config(
+            {**self.get_config(), "embedding_storage_dtype": "float16"}
+        )
+        dummy = ops.ones((1, 2), "int32")
+        compact({"source": dummy, "target": dummy})
+        compact.set_weights(self.get_weights())
+        return compact

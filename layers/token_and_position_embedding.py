@@ -34,6 +34,9 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             before adding positions.
         embeddings_initializer: str or `keras.initializers.Initializer`. Initializer of the
             token embedding and, when `position_encoding="learned"`, of the position embedding.
+        token_embedding_dtype: optional dtype in which to store the token table, e.g.
+            `"float16"` to halve the size of a large vocabulary's weights in saved models;
+            vectors are cast to the layer's compute dtype when they are read.
         **kwargs: other keyword arguments passed to `keras.layers.Layer`, such as `name` and
             `dtype`.
 
@@ -67,6 +70,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         position_encoding: str = "learned",
         scale_embeddings: bool = False,
         embeddings_initializer="uniform",
+        token_embedding_dtype: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -81,12 +85,13 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.position_encoding = position_encoding
         self.scale_embeddings = scale_embeddings
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        self.token_embedding_dtype = token_embedding_dtype
         self.token_embedding = keras.layers.Embedding(
             vocabulary_size,
             embedding_dim,
             embeddings_initializer=_clone(self.embeddings_initializer),
             mask_zero=mask_zero,
-            dtype=self.dtype_policy,
+            dtype=token_embedding_dtype or self.dtype_policy,
             name="token_embedding",
         )
         if position_encoding == "learned":
@@ -106,7 +111,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.position_embedding.build((*input_shape, self.embedding_dim))
 
     def call(self, token_ids, start_index=0):
-        vectors = self.token_embedding(token_ids)  # (batch, sequence, embedding_dim)
+        vectors = ops.cast(self.token_embedding(token_ids), self.compute_dtype)  # (b, t, dim)
         if self.scale_embeddings:
             vectors = vectors * ops.cast(math.sqrt(self.embedding_dim), vectors.dtype)
         return vectors + self.position_embedding(vectors, start_index=start_index)
@@ -143,6 +148,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                 "position_encoding": self.position_encoding,
                 "scale_embeddings": self.scale_embeddings,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
+                "token_embedding_dtype": self.token_embedding_dtype,
             }
         )
         return config

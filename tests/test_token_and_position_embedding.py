@@ -167,3 +167,22 @@ def test_logits_follow_hidden_dtype_and_train_the_embedding():
         )
     gradient = tape.gradient(loss, layer.token_embedding.embeddings)
     assert np.any(ops.convert_to_numpy(gradient) != 0)
+
+
+def test_half_precision_token_table_matches_float32_table():
+    full = TokenAndPositionEmbedding(50, 8, 6, position_encoding="sinusoidal")
+    compact = TokenAndPositionEmbedding(
+        50, 8, 6, position_encoding="sinusoidal", token_embedding_dtype="float16"
+    )
+    token_ids = np.array([[3, 7, 49, 0]])
+    hidden = np.random.default_rng(1).standard_normal((1, 4, 6)).astype("float32")
+    full(token_ids)
+    compact(token_ids)
+    compact.set_weights(full.get_weights())
+
+    assert compact.token_embedding.embeddings.dtype == "float16"
+    vectors = compact(token_ids)
+    assert keras.backend.standardize_dtype(vectors.dtype) == "float32"
+    np.testing.assert_allclose(vectors, full(token_ids), atol=1e-3)
+    np.testing.assert_allclose(compact.logits(hidden), full.logits(hidden), atol=1e-2)
+    assert compact.get_config()["token_embedding_dtype"] == "float16"

@@ -227,6 +227,16 @@ def test_export_writes_a_saved_model(exported):
     assert os.listdir(os.path.dirname(exported)) == ["1"], "staging folder left behind"
 
 
+def test_export_stores_the_token_tables_in_half_precision(exported):
+    checkpoint = tf.train.load_checkpoint(os.path.join(exported, "variables", "variables"))
+    dtypes = checkpoint.get_variable_to_dtype_map()
+    tables = [name for name in dtypes if "token_embedding" in name and "embeddings" in name]
+    assert len(tables) == 2, tables
+    assert all(dtypes[name] == tf.float16 for name in tables)
+    others = [name for name in dtypes if "kernel" in name]
+    assert others and all(dtypes[name] == tf.float32 for name in others)
+
+
 def test_export_refuses_a_folder_without_a_version(tiny_translator, tmp_path):
     with pytest.raises(DataError, match="does not end in a version number"):
         export_translator(tiny_translator, str(tmp_path / "en_es" / "latest"))
