@@ -11,6 +11,7 @@ Example:
 """
 
 import os
+import re
 
 import tensorflow as tf
 
@@ -187,6 +188,17 @@ def module_from_folder(folder: str) -> NextWordModule:
     return NextWordModule(model, vocabulary, context_length)
 
 
+def _restore_case(continuation: str, prompt: str) -> str:
+    """Readable casing for case-folded model output: "I", and capitals that open sentences."""
+    continuation = re.sub(r"\bi\b", "I", continuation)
+    opens_sentence = not prompt.strip() or prompt.rstrip()[-1] in ".!?"
+    pieces = re.split(r"([.!?]\s+)", continuation)
+    for index in range(0, len(pieces), 2):
+        if (index > 0 or opens_sentence) and pieces[index]:
+            pieces[index] = pieces[index][0].upper() + pieces[index][1:]
+    return "".join(pieces)
+
+
 class NextWordPredictor:
     """Next-word prediction and generation over a fitted folder or an exported SavedModel."""
 
@@ -256,7 +268,7 @@ class NextWordPredictor:
             tf.constant(float(top_p)),
             tf.constant(seed),
         )
-        continuation = result["text"].numpy().decode("utf-8")
+        continuation = _restore_case(result["text"].numpy().decode("utf-8"), text)
         return f"{text.rstrip()} {continuation}".strip()
 
 

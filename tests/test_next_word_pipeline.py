@@ -85,8 +85,9 @@ def words_of(text: str) -> list[str]:
 
 
 def continuation_words(prompt: str, generated: str) -> list[str]:
+    """The generated words as the model's vocabulary spells them (generate restores casing)."""
     assert generated.startswith(prompt), (prompt, generated)
-    return words_of(generated[len(prompt) :])
+    return words_of(generated[len(prompt) :].lower())
 
 
 @pytest.fixture(scope="module", params=["lstm", "transformer"])
@@ -467,3 +468,11 @@ def test_loading_a_savedmodel_of_another_kind_is_a_model_file_error(tmp_path):
     tf.saved_model.save(module, str(tmp_path / "other" / "1"))
     with pytest.raises(ModelFileError, match="not an apptk next-word model"):
         NextWordPredictor.load(str(tmp_path / "other" / "1"))
+
+
+def test_generated_text_gets_readable_casing(lstm):
+    from apptk.applications.next_word import _restore_case
+
+    assert _restore_case("said i would . then he left", "Tom") == "said I would . Then he left"
+    assert _restore_case("the end", "It was fine.") == "The end"
+    assert _restore_case("the end", "It was") == "the end"
