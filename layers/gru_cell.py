@@ -3,14 +3,11 @@
 import keras
 from keras import ops
 
-# `keras.layers.RNN` draws the dropout masks of cells that inherit this mixin once before its time
-# loop and clears them after it, so every step of a sequence shares one mask. Keras does not export
-# the mixin publicly; its own SimpleRNNCell, LSTMCell and GRUCell rely on it the same way.
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+from apptk.layers.recurrent_cell import RecurrentCell
 
 
 @keras.saving.register_keras_serializable(package="apptk")
-class GRUCell(keras.layers.Layer, DropoutRNNCell):
+class GRUCell(RecurrentCell):
     """Gated recurrent unit cell: one step of a GRU.
 
     From the input `x_t` and the previous state `h_{t-1}` the cell computes the update gate
@@ -81,56 +78,31 @@ class GRUCell(keras.layers.Layer, DropoutRNNCell):
         seed: int | None = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if units <= 0:
-            raise ValueError(f"GRUCell needs a positive number of units, got {units}.")
-        if not (0.0 <= dropout < 1.0 and 0.0 <= recurrent_dropout < 1.0):
-            raise ValueError(
-                f"GRUCell dropout rates must lie in [0, 1), got dropout={dropout} and "
-                f"recurrent_dropout={recurrent_dropout}."
-            )
-        self.units = units
-        self.activation = keras.activations.get(activation)
+        super().__init__(
+            units,
+            gates=3,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            **kwargs,
+        )
         self.recurrent_activation = keras.activations.get(recurrent_activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
         self.reset_after = reset_after
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
         self.state_size = units
-        self.output_size = units
 
-    def build(self, input_shape):
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], 3 * self.units),
-            initializer=self.kernel_initializer,
-            name="kernel",
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, 3 * self.units),
-            initializer=self.recurrent_initializer,
-            name="recurrent_kernel",
-        )
-        self.bias = None
-        if self.use_bias:
-            bias_shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-            self.bias = self.add_weight(
-                shape=bias_shape, initializer=self.bias_initializer, name="bias"
-            )
+    def bias_shape(self) -> tuple:
+        # reset_after keeps separate input and recurrent biases, as Keras' GRU does.
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
     def call(self, inputs, states, training=False):
         states_are_list = isinstance(states, (list, tuple))
         h_prev = states[0] if states_are_list else states
-        x = inputs
-        h_prev_dropped = h_prev
-        if training and self.dropout > 0:
-            x = x * self.get_dropout_mask(inputs)
-        if training and self.recurrent_dropout > 0:
-            h_prev_dropped = h_prev * self.get_recurrent_dropout_mask(h_prev)
+        x, h_prev_dropped = self.dropped(inputs, h_prev, training)
 
         x_projected = ops.matmul(x, self.kernel)
         if self.use_bias:
@@ -162,17 +134,8 @@ class GRUCell(keras.layers.Layer, DropoutRNNCell):
         config = super().get_config()
         config.update(
             {
-                "units": self.units,
-                "activation": keras.activations.serialize(self.activation),
                 "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "reset_after": self.reset_after,
-                "dropout": self.dropout,
-                "recurrent_dropout": self.recurrent_dropout,
-                "seed": self.seed,
             }
         )
         return config

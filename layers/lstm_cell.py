@@ -3,14 +3,11 @@
 import keras
 from keras import ops
 
-# `keras.layers.RNN` draws the dropout masks of cells that inherit this mixin once before its time
-# loop and clears them after it, so every step of a sequence shares one mask. Keras does not export
-# the mixin publicly; its own SimpleRNNCell, LSTMCell and GRUCell rely on it the same way.
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+from apptk.layers.recurrent_cell import RecurrentCell
 
 
 @keras.saving.register_keras_serializable(package="apptk")
-class LSTMCell(keras.layers.Layer, DropoutRNNCell):
+class LSTMCell(RecurrentCell):
     """Long short-term memory cell: one step of an LSTM.
 
     The cell keeps an output state `h` and a cell state `c`. From the input `x_t` and `h_{t-1}` it
@@ -82,47 +79,24 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         seed: int | None = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if units <= 0:
-            raise ValueError(f"LSTMCell needs a positive number of units, got {units}.")
-        if not (0.0 <= dropout < 1.0 and 0.0 <= recurrent_dropout < 1.0):
-            raise ValueError(
-                f"LSTMCell dropout rates must lie in [0, 1), got dropout={dropout} and "
-                f"recurrent_dropout={recurrent_dropout}."
-            )
-        self.units = units
-        self.activation = keras.activations.get(activation)
+        super().__init__(
+            units,
+            gates=4,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            **kwargs,
+        )
         self.recurrent_activation = keras.activations.get(recurrent_activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
         self.unit_forget_bias = unit_forget_bias
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
         self.state_size = [units, units]
-        self.output_size = units
 
-    def build(self, input_shape):
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], 4 * self.units),
-            initializer=self.kernel_initializer,
-            name="kernel",
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, 4 * self.units),
-            initializer=self.recurrent_initializer,
-            name="recurrent_kernel",
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(4 * self.units,), initializer=self._initialize_bias, name="bias"
-            )
-
-    def _initialize_bias(self, shape, dtype=None):
+    def initialize_bias(self, shape, dtype=None):
         if not self.unit_forget_bias:
             return self.bias_initializer(shape, dtype=dtype)
         b_i = self.bias_initializer((self.units,), dtype=dtype)
@@ -132,11 +106,7 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
 
     def call(self, inputs, states, training=False):
         h_prev, c_prev = states
-        x = inputs
-        if training and self.dropout > 0:
-            x = x * self.get_dropout_mask(inputs)
-        if training and self.recurrent_dropout > 0:
-            h_prev = h_prev * self.get_recurrent_dropout_mask(h_prev)
+        x, h_prev = self.dropped(inputs, h_prev, training)
 
         z = ops.matmul(x, self.kernel) + ops.matmul(h_prev, self.recurrent_kernel)
         if self.use_bias:
@@ -153,17 +123,8 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         config = super().get_config()
         config.update(
             {
-                "units": self.units,
-                "activation": keras.activations.serialize(self.activation),
                 "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "unit_forget_bias": self.unit_forget_bias,
-                "dropout": self.dropout,
-                "recurrent_dropout": self.recurrent_dropout,
-                "seed": self.seed,
             }
         )
         return config
