@@ -2,14 +2,12 @@
 
 import keras
 
-from apptk.layers.feed_forward import FeedForward
 from apptk.layers.masking import keras_padding_mask
-from apptk.layers.multi_head_attention import MultiHeadAttention
-from apptk.layers.residual import residual_sublayer
+from apptk.layers.transformer_block import TransformerBlock
 
 
 @keras.saving.register_keras_serializable(package="apptk")
-class TransformerDecoderBlock(keras.layers.Layer):
+class TransformerDecoderBlock(TransformerBlock):
     """One decoder block of the Transformer (Vaswani et al., 2017), with a decoding cache.
 
     Causal multi-head self-attention, then (when built with an encoder sequence)
@@ -65,79 +63,29 @@ class TransformerDecoderBlock(keras.layers.Layer):
         - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
     """
 
-    def __init__(
-        self,
-        num_heads: int,
-        intermediate_dim: int,
-        dropout: float = 0.0,
-        activation="relu",
-        layer_norm_epsilon: float = 1e-5,
-        normalize_first: bool = False,
-        kernel_initializer="glorot_uniform",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.activation = keras.activations.get(activation)
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.normalize_first = normalize_first
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+    def __init__(self, num_heads: int, intermediate_dim: int, **kwargs):
+        super().__init__(num_heads, intermediate_dim, **kwargs)
         self.cross_attention = None
 
-    def _attention(self, name: str, hidden_dim: int):
-        return MultiHeadAttention(
-            self.num_heads,
-            hidden_dim // self.num_heads,
-            dropout=self.dropout,
-            kernel_initializer=self.kernel_initializer,
-            dtype=self.dtype_policy,
-            name=name,
-        )
-
-    def _norm(self, name: str, shape):
-        norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
-        )
-        norm.build(shape)
-        return norm
-
     def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
-        hidden_dim = decoder_sequence_shape[-1]
-        if hidden_dim % self.num_heads:
-            raise ValueError(
-                f"num_heads={self.num_heads} must divide the hidden size {hidden_dim}."
-            )
-        self.self_attention = self._attention("self_attention", hidden_dim)
-        self.self_attention.build(decoder_sequence_shape, decoder_sequence_shape)
-        self.self_attention_norm = self._norm("self_attention_norm", decoder_sequence_shape)
-        if encoder_sequence_shape is not None:
-            self.cross_attention = self._attention("cross_attention", hidden_dim)
-            self.cross_attention.build(decoder_sequence_shape, encoder_sequence_shape)
-            self.cross_attention_norm = self._norm("cross_attention_norm", decoder_sequence_shape)
-        self.feed_forward = FeedForward(
-            self.intermediate_dim,
-            activation=self.activation,
-            dropout=self.dropout,
-            kernel_initializer=self.kernel_initializer,
-            dtype=self.dtype_policy,
-            name="feed_forward",
+        self.check_hidden_dim(decoder_sequence_shape[-1])
+        self.self_attention = self.build_attention(
+            "self_attention", decoder_sequence_shape, decoder_sequence_shape
         )
-        self.feed_forward.build(decoder_sequence_shape)
-        self.feed_forward_norm = self._norm("feed_forward_norm", decoder_sequence_shape)
-        self.output_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+        self.self_attention_norm = self.build_norm("self_attention_norm", decoder_sequence_shape)
+        if encoder_sequence_shape is not None:
+            self.cross_attention = self.build_attention(
+                "cross_attention", decoder_sequence_shape, encoder_sequence_shape
+            )
+            self.cross_attention_norm = self.build_norm(
+                "cross_attention_norm", decoder_sequence_shape
+            )
+        self.build_feed_forward(decoder_sequence_shape)
         self.built = True
 
     def compute_cross_attention_cache(self, encoder_sequence):
         """Projects the encoder output once: `(batch, 2, source_length, heads, head_dim)`."""
         return self.cross_attention.compute_cache(encoder_sequence)
-
-    def _residual_call(self, inputs, sublayer, norm, training):
-        return residual_sublayer(
-            inputs, sublayer, norm, self.output_dropout, self.normalize_first, training
-        )
 
     def call(
         self,
@@ -171,7 +119,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
             )
             return results
 
-        x, self_extras = self._residual_call(
+        x, self_extras = self.residual(
             decoder_sequence, self_attend, self.self_attention_norm, training
         )
         scores = self_extras[0]
@@ -190,35 +138,13 @@ class TransformerDecoderBlock(keras.layers.Layer):
                     training=training,
                 )
 
-            x, cross_extras = self._residual_call(
-                x, cross_attend, self.cross_attention_norm, training
-            )
+            x, cross_extras = self.residual(x, cross_attend, self.cross_attention_norm, training)
             scores = cross_extras[0]
 
-        x, _ = self._residual_call(
-            x,
-            lambda y: (self.feed_forward(y, training=training),),
-            self.feed_forward_norm,
-            training,
-        )
+        x = self.feed_forward_residual(x, training)
         results = [x]
         if new_cache is not None:
             results.append(new_cache)
         if return_attention_scores:
             results.append(scores)
         return results[0] if len(results) == 1 else tuple(results)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "activation": keras.activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "normalize_first": self.normalize_first,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
-        )
-        return config

@@ -2,14 +2,12 @@
 
 import keras
 
-from apptk.layers.feed_forward import FeedForward
 from apptk.layers.masking import keras_padding_mask
-from apptk.layers.multi_head_attention import MultiHeadAttention
-from apptk.layers.residual import residual_sublayer
+from apptk.layers.transformer_block import TransformerBlock
 
 
 @keras.saving.register_keras_serializable(package="apptk")
-class TransformerEncoderBlock(keras.layers.Layer):
+class TransformerEncoderBlock(TransformerBlock):
     """One encoder block of the Transformer (Vaswani et al., 2017).
 
     Bidirectional multi-head self-attention followed by a position-wise feed-forward
@@ -48,67 +46,12 @@ class TransformerEncoderBlock(keras.layers.Layer):
         - [Xiong et al., 2020, on pre-norm](https://arxiv.org/abs/2002.04745)
     """
 
-    def __init__(
-        self,
-        num_heads: int,
-        intermediate_dim: int,
-        dropout: float = 0.0,
-        activation="relu",
-        layer_norm_epsilon: float = 1e-5,
-        normalize_first: bool = False,
-        kernel_initializer="glorot_uniform",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.activation = keras.activations.get(activation)
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.normalize_first = normalize_first
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-
     def build(self, inputs_shape):
-        hidden_dim = inputs_shape[-1]
-        if hidden_dim % self.num_heads:
-            raise ValueError(
-                f"num_heads={self.num_heads} must divide the hidden size {hidden_dim}."
-            )
-        policy = self.dtype_policy
-        self.self_attention = MultiHeadAttention(
-            self.num_heads,
-            hidden_dim // self.num_heads,
-            dropout=self.dropout,
-            kernel_initializer=self.kernel_initializer,
-            dtype=policy,
-            name="self_attention",
-        )
-        self.self_attention.build(inputs_shape, inputs_shape)
-        self.attention_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=policy, name="attention_norm"
-        )
-        self.attention_norm.build(inputs_shape)
-        self.feed_forward = FeedForward(
-            self.intermediate_dim,
-            activation=self.activation,
-            dropout=self.dropout,
-            kernel_initializer=self.kernel_initializer,
-            dtype=policy,
-            name="feed_forward",
-        )
-        self.feed_forward.build(inputs_shape)
-        self.feed_forward_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=policy, name="feed_forward_norm"
-        )
-        self.feed_forward_norm.build(inputs_shape)
-        self.output_dropout = keras.layers.Dropout(self.dropout, dtype=policy)
+        self.check_hidden_dim(inputs_shape[-1])
+        self.self_attention = self.build_attention("self_attention", inputs_shape, inputs_shape)
+        self.attention_norm = self.build_norm("attention_norm", inputs_shape)
+        self.build_feed_forward(inputs_shape)
         self.built = True
-
-    def _residual_call(self, inputs, sublayer, norm, training):
-        return residual_sublayer(
-            inputs, sublayer, norm, self.output_dropout, self.normalize_first, training
-        )
 
     def call(
         self,
@@ -132,26 +75,6 @@ class TransformerEncoderBlock(keras.layers.Layer):
                 training=training,
             )
 
-        x, (scores,) = self._residual_call(inputs, attend, self.attention_norm, training)
-        x, _ = self._residual_call(
-            x,
-            lambda y: (self.feed_forward(y, training=training),),
-            self.feed_forward_norm,
-            training,
-        )
+        x, (scores,) = self.residual(inputs, attend, self.attention_norm, training)
+        x = self.feed_forward_residual(x, training)
         return (x, scores) if return_attention_scores else x
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "activation": keras.activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "normalize_first": self.normalize_first,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
-        )
-        return config
