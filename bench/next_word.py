@@ -35,42 +35,27 @@ from apptk.applications.word_vocabulary import WordTokenizer, learn_word_vocabul
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data")
+
+
+def zaremba_small(cell: str) -> NextWordConfig:
+    """Zaremba et al.'s small configuration: 2 layers of 200 units, no dropout, untied."""
+    return NextWordConfig(
+        cell=cell,
+        embedding_dim=200,
+        units=200,
+        dropout=0.0,
+        tie_weights=False,
+        batch_size=20,
+        sequence_length=20,
+    )
+
+
 ROWS = {
-    "small": NextWordConfig(
-        cell="lstm",
-        embedding_dim=200,
-        units=200,
-        dropout=0.0,
-        tie_weights=False,
-        batch_size=20,
-        sequence_length=20,
-    ),
-    "rnn": NextWordConfig(
-        cell="rnn",
-        embedding_dim=200,
-        units=200,
-        dropout=0.0,
-        tie_weights=False,
-        batch_size=20,
-        sequence_length=20,
-    ),
-    "gru": NextWordConfig(
-        cell="gru",
-        embedding_dim=200,
-        units=200,
-        dropout=0.0,
-        tie_weights=False,
-        batch_size=20,
-        sequence_length=20,
-    ),
+    "small": zaremba_small("lstm"),
+    "rnn": zaremba_small("rnn"),
+    "gru": zaremba_small("gru"),
     "medium": NextWordConfig(
-        cell="lstm",
-        embedding_dim=650,
-        units=650,
-        dropout=0.5,
-        tie_weights=True,
-        batch_size=20,
-        sequence_length=35,
+        cell="lstm", embedding_dim=650, units=650, dropout=0.5, batch_size=20, sequence_length=35
     ),
     "transformer": NextWordConfig(
         cell="transformer",
@@ -142,9 +127,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rows", default="small,rnn,gru,transformer")
     parser.add_argument("--vocabulary-size", type=int, default=10_005)
+    parser.add_argument("--max-lines", type=int, default=None, help="cap each split (smoke runs)")
     args = parser.parse_args()
 
     corpus_name, splits = corpus_splits()
+    if args.max_lines:
+        splits = {name: lines[: args.max_lines] for name, lines in splits.items()}
     vocabulary = learn_word_vocabulary(splits["train"], args.vocabulary_size, min_count=1)
     tokenizer = WordTokenizer(vocabulary)
     print(
