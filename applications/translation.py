@@ -20,7 +20,6 @@ from apptk.applications.errors import DataError
 from apptk.applications.saved_model_export import export_module, load_saved_model
 from apptk.applications.sequence_decoding import beam_search_decode, greedy_decode
 from apptk.applications.text_processing import capitalize_first_letter
-from apptk.applications.translation_training import KIND, TranslatorConfig, build_model
 from apptk.applications.wordpiece import (
     END_ID,
     START_ID,
@@ -127,6 +126,8 @@ class TranslatorModule(tf.Module):
 
 def module_from_folder(folder: str) -> TranslatorModule:
     """Rebuilds the translation graph from a fitted model folder (config, vocabularies, weights)."""
+    from apptk.applications.translation_training import KIND, TranslatorConfig, build_model
+
     config = model_folder.read_config(folder, TranslatorConfig, KIND)
     source_vocabulary = read_vocabulary(vocabulary_path(folder, "source"))
     target_vocabulary = read_vocabulary(vocabulary_path(folder, "target"))
