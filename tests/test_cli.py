@@ -70,7 +70,10 @@ def test_translate_json(tiny_saved_model, tiny_translator):
     answers = json.loads(result.stdout)
     assert [answer["text"] for answer in answers] == SENTENCES[:2]
     expected = tiny_translator(SENTENCES[:2])
-    assert [{"translation": a["translation"], "score": a["score"]} for a in answers] == expected
+    assert [a["translation"] for a in answers] == [e["translation"] for e in expected]
+    # The SavedModel stores its token tables in float16: scores agree to rounding.
+    for answer, fitted in zip(answers, expected):
+        assert answer["score"] == pytest.approx(fitted["score"], abs=2e-3)
     assert all(set(answer) == {"text", "translation", "score"} for answer in answers)
 
 
