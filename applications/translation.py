@@ -164,8 +164,8 @@ class Translator:
         max_length = int(module.max_length_variable.numpy())
         return cls(module, max_length)
 
-    def _pieces(self, text: str) -> list[str]:
-        """Splits a text that is too long for the model into sentences."""
+    @staticmethod
+    def _checked(text: str) -> str:
         text = " ".join(text.split())
         if not text:
             raise DataError("Nothing to translate: the text is empty.")
@@ -173,18 +173,28 @@ class Translator:
             raise DataError(
                 f"The text is {len(text):,} characters long; the limit is {MAX_CHARACTERS:,}."
             )
-        count = int(self.module.token_counts(tf.constant([text]))["token_counts"][0])
-        if count <= self.max_length:
-            return [text]
-        sentences = _SENTENCE_END.split(text)
-        counts = self.module.token_counts(tf.constant(sentences))["token_counts"].numpy()
-        if any(n > self.max_length for n in counts):
-            warnings.warn(
-                f"A sentence is longer than the model's {self.max_length} tokens; "
-                "its end is cut off before translation.",
-                stacklevel=3,
-            )
-        return sentences
+        return text
+
+    def _token_counts(self, texts: list[str]) -> list[int]:
+        return [int(n) for n in self.module.token_counts(tf.constant(texts))["token_counts"]]
+
+    def _pieces(self, texts: list[str]) -> list[list[str]]:
+        """Each text as one piece, or split into sentences when it is too long for the model."""
+        # Every token holds at least one non-space character, so only texts with more
+        # characters than the model's maximum can be too long: count tokens for those alone.
+        maybe_long = [i for i, t in enumerate(texts) if len(t.replace(" ", "")) > self.max_length]
+        counts = self._token_counts([texts[i] for i in maybe_long]) if maybe_long else []
+        pieces = [[text] for text in texts]
+        for index, count in zip(maybe_long, counts):
+            if count > self.max_length:
+                pieces[index] = _SENTENCE_END.split(texts[index])
+                if any(n > self.max_length for n in self._token_counts(pieces[index])):
+                    warnings.warn(
+                        f"A sentence is longer than the model's {self.max_length} tokens; "
+                        "its end is cut off before translation.",
+                        stacklevel=3,
+                    )
+        return pieces
 
     def __call__(
         self,
@@ -206,7 +216,7 @@ class Translator:
         """
         if isinstance(texts, str):
             texts = [texts]
-        pieces = [self._pieces(text) for text in texts]
+        pieces = self._pieces([self._checked(text) for text in texts])
         flat = [piece for text_pieces in pieces for piece in text_pieces]
         translations, scores = [], []
         for start in range(0, len(flat), batch_size):

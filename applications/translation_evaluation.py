@@ -7,7 +7,7 @@ import sacrebleu
 from apptk.applications.tatoeba_pairs import group_references, load_pairs, split_pairs
 
 
-def test_set(data: str | None = None, limit: int | None = None):
+def held_out_references(data: str | None = None, limit: int | None = None):
     """English test sentences with every known Spanish translation of each."""
     sources, references = group_references(split_pairs(load_pairs(data))["test"])
     if limit:
@@ -34,7 +34,7 @@ def evaluate_translator(
     batch_size: int = 64,
 ) -> dict:
     """Translates the test split and scores it (multi-reference BLEU/chrF, sentences/s)."""
-    sources, references = test_set(data, limit)
+    sources, references = held_out_references(data, limit)
     started = time.perf_counter()
     answers = translator(sources, beam_size=beam_size, batch_size=batch_size)
     seconds = time.perf_counter() - started

@@ -18,7 +18,7 @@ import time
 import tensorflow as tf
 
 from apptk.applications.translation import Translator
-from apptk.applications.translation_evaluation import score_translations, test_set
+from apptk.applications.translation_evaluation import held_out_references, score_translations
 from apptk.applications.wordpiece import END_ID, START_ID
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
 
     translator = Translator.load(args.model)
-    sources, references = test_set(args.data, args.limit)
+    sources, references = held_out_references(args.data, args.limit)
     print(f"test sentences: {len(sources)} (every known translation used as a reference)")
     for beam in (1, 4):
         translator(sources[:64], beam_size=beam)  # trace and optimise the graph first

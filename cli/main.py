@@ -8,6 +8,7 @@ from apptk import __version__
 from apptk.applications.errors import ApptkError
 from apptk.cli.evaluate import evaluate
 from apptk.cli.export import export
+from apptk.cli.fast_start import exit_now_if_prediction
 from apptk.cli.fit import fit
 from apptk.cli.next_word import generate, next_word
 from apptk.cli.quiet import silence_native_stderr, silence_tensorflow_logging
@@ -58,7 +59,12 @@ def main() -> None:
     """Console-script entry point."""
     if "--verbose" not in sys.argv[1:]:
         silence_native_stderr()
-    apptk(prog_name="apptk")
+    try:
+        apptk(prog_name="apptk")
+    except SystemExit as done:
+        exit_now_if_prediction(done.code)
+        raise
+
 
 for command in (translate, next_word, generate, fit, evaluate, export):
     apptk.add_command(command)

@@ -2,6 +2,7 @@
 
 import click
 
+from apptk.cli.fast_start import prediction_command
 from apptk.cli.options import json_option, model_option
 from apptk.cli.output import echo_json
 
@@ -11,6 +12,7 @@ MODEL_HELP = "A fitted next-word folder or an exported SavedModel (default: the 
 def _load(model_path, text):
     from apptk.applications.next_word import NextWordPredictor
 
+    prediction_command()
     predictor = NextWordPredictor.load(model_path)
     if not predictor.has_known_words(text):
         click.echo(

@@ -4,6 +4,7 @@ import sys
 
 import click
 
+from apptk.cli.fast_start import prediction_command
 from apptk.cli.options import json_option, model_option
 from apptk.cli.output import echo_json
 
@@ -55,6 +56,7 @@ def translate(texts, model_path, beam, as_json, attention_plot):
     """Translate English TEXTS to Spanish (- reads one sentence per line from stdin)."""
     from apptk.applications.translation import Translator
 
+    prediction_command()
     lines = _read_texts(texts)
     if texts != ("-",) and not all(line.strip() for line in lines):
         raise click.BadParameter("Nothing to translate: the text is empty.", param_hint="TEXTS")

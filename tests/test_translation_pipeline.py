@@ -15,8 +15,11 @@ from tensorflow.core.protobuf import saved_model_pb2
 from apptk.applications import model_folder, training
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
 from apptk.applications.translation import MAX_CHARACTERS, Translator, export_translator
-from apptk.applications.translation_evaluation import evaluate_translator, score_translations
-from apptk.applications.translation_evaluation import test_set as held_out_test_set
+from apptk.applications.translation_evaluation import (
+    evaluate_translator,
+    held_out_references,
+    score_translations,
+)
 from apptk.applications.translation_training import TranslatorConfig, fit_translator
 from apptk.applications.wordpiece import RESERVED_TOKENS, read_vocabulary, vocabulary_path
 
@@ -38,7 +41,11 @@ def run_python(script: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(
         [sys.executable, "-c", script, *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result
@@ -85,7 +92,9 @@ def test_fit_refuses_to_overwrite_a_finished_model(tiny_translator_folder, synth
     assert weights.stat().st_mtime_ns == modified
 
 
-def test_resume_continues_from_the_last_epoch(tiny_translator_folder, synthetic_pairs_file, tmp_path):
+def test_resume_continues_from_the_last_epoch(
+    tiny_translator_folder, synthetic_pairs_file, tmp_path
+):
     folder = tmp_path / "resumed"
     shutil.copytree(tiny_translator_folder, folder)
     config = json.loads((folder / "config.json").read_text())
@@ -301,10 +310,21 @@ def test_saved_model_serves_without_apptk(tiny_translator, fresh_process):
 def test_saved_model_cli_shows_the_serving_signature(exported):
     saved_model_cli = Path(sys.executable).parent / "saved_model_cli"
     result = subprocess.run(
-        [str(saved_model_cli), "show", "--dir", exported, "--tag_set", "serve",
-         "--signature_def", "serving_default"],
-        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=120, check=False,
+        [
+            str(saved_model_cli),
+            "show",
+            "--dir",
+            exported,
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     inputs, outputs = result.stdout.split("contains the following output(s):")
@@ -338,7 +358,7 @@ def test_saved_model_uses_only_core_and_allowlisted_ops(exported, fresh_process)
 
 
 def test_evaluate_translator(tiny_translator, synthetic_pairs_file):
-    sources, _ = held_out_test_set(synthetic_pairs_file, limit=20)
+    sources, _ = held_out_references(synthetic_pairs_file, limit=20)
     assert sources
     metrics = evaluate_translator(tiny_translator, synthetic_pairs_file, limit=20)
     assert metrics["sentences"] == len(sources)
