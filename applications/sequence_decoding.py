@@ -132,9 +132,10 @@ def beam_search_decode(
 
 
 def naive_greedy_decode(model, encoder_output, source_mask, max_length: int):
-    """The classic Keras example's decoding: re-run the decoder over the whole prefix each step.
+    """Greedy decoding without a cache: the decoder re-reads the whole prefix at every step.
 
-    Kept as the baseline of `bench/translate.py`; one sentence (batch of 1) at a time.
+    The independent reference the tests hold cached decoding to; one sentence (batch of 1) at
+    a time. (`bench/translate.py` times the same idea on an exported model, re-encoding too.)
     """
     prefix = tf.fill([1, 1], START_ID)
     for _ in range(max_length):
