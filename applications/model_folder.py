@@ -14,6 +14,9 @@ from apptk.applications.errors import ModelFileError, OutputExistsError
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 BEST_CHECKPOINT = os.path.join("checkpoints", "best.weights.h5")
+SHIPPED_MODELS = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "savedmodels"
+)
 
 
 def prepare_output_folder(folder: str, force: bool, resume: bool) -> None:

@@ -18,12 +18,10 @@ import tensorflow as tf
 from apptk.applications import model_folder
 from apptk.applications.errors import DataError
 from apptk.applications.saved_model_export import export_module, load_saved_model
-from apptk.applications.text_processing import join_wordpieces
+from apptk.applications.text_processing import MAX_CHARACTERS, join_wordpieces
 from apptk.applications.wordpiece import RESERVED_TOKENS, START_ID, UNK_ID, read_vocabulary
 
-PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_MODEL = os.path.join(PACKAGE_ROOT, "savedmodels", "next_word", "1")
-MAX_CHARACTERS = 10_000
+DEFAULT_MODEL = os.path.join(model_folder.SHIPPED_MODELS, "next_word", "1")
 STRINGS = tf.TensorSpec([None], tf.string, name="texts")
 SCALAR_INT = tf.TensorSpec([], tf.int32)
 SCALAR_FLOAT = tf.TensorSpec([], tf.float32)

@@ -19,7 +19,7 @@ from apptk.applications import model_folder
 from apptk.applications.errors import DataError
 from apptk.applications.saved_model_export import export_module, load_saved_model
 from apptk.applications.sequence_decoding import beam_search_decode, greedy_decode
-from apptk.applications.text_processing import capitalize_first_letter
+from apptk.applications.text_processing import MAX_CHARACTERS, capitalize_first_letter
 from apptk.applications.wordpiece import (
     END_ID,
     START_ID,
@@ -28,9 +28,7 @@ from apptk.applications.wordpiece import (
     vocabulary_path,
 )
 
-PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_MODEL = os.path.join(PACKAGE_ROOT, "savedmodels", "en_es", "1")
-MAX_CHARACTERS = 10_000
+DEFAULT_MODEL = os.path.join(model_folder.SHIPPED_MODELS, "en_es", "1")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 STRINGS = tf.TensorSpec([None], tf.string, name="sentences")
