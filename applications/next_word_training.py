@@ -6,7 +6,7 @@ import os
 import keras
 import tensorflow as tf
 
-from apptk.applications import model_folder, training
+from apptk.applications import distribution, model_folder, training
 from apptk.applications.errors import DataError
 from apptk.applications.recurrent_language_model import CELLS, RecurrentLanguageModel
 from apptk.applications.sequence_losses import MaskedSequenceLoss
@@ -142,12 +142,17 @@ def fit_next_word(
     config: NextWordConfig | None = None,
     force: bool = False,
     resume: bool = False,
+    strategy: str = "auto",
 ) -> dict:
     """Trains a next-word model on `corpus` and writes the model folder `out`.
+
+    `strategy` names the `tf.distribute` strategy (see `apptk.applications.distribution`).
 
     Returns:
         A summary: epochs, best validation loss and perplexity, seconds, parameters.
     """
+    chief_out = out
+    distribute, out = distribution.start_training(strategy, out)
     config = config or NextWordConfig()
     if config.cell not in ARCHITECTURES:
         raise DataError(f"--cell must be one of {', '.join(ARCHITECTURES)}.")
@@ -169,8 +174,9 @@ def fit_next_word(
             stream, config.sequence_length, config.batch_size, shuffle, config.seed
         )
 
-    model = build_language_model(config, tokenizer.vocabulary_size)
-    compile_language_model(model, config)
+    with distribute.scope():
+        model = build_language_model(config, tokenizer.vocabulary_size)
+        compile_language_model(model, config)
     summary = training.fit_and_save(
         model,
         dataset("train", shuffle=True),
@@ -178,6 +184,8 @@ def fit_next_word(
         out,
         config.epochs,
         config.patience,
+        distribute,
+        chief_out,
     )
     if summary["best_val_loss"] is not None:
         summary["best_val_perplexity"] = float(tf.exp(summary["best_val_loss"]))

@@ -31,7 +31,11 @@ class MaskedSequenceLoss(keras.losses.Loss):
         if smooth:
             token_loss -= smooth * ops.mean(log_probabilities, axis=-1)
         mask = ops.cast(ops.not_equal(y_true, 0), "float32")
-        return ops.sum(token_loss * mask) / ops.maximum(ops.sum(mask), 1.0)
+        # Per-position values whose mean over all positions (Keras' "sum_over_batch_size")
+        # is the mean over real tokens. A scalar would skip Keras' division by the number of
+        # replicas under tf.distribute, doubling gradients and the logged loss on two.
+        positions = ops.cast(ops.prod(ops.shape(mask)), "float32")
+        return token_loss * mask * (positions / ops.maximum(ops.sum(mask), 1.0))
 
     def get_config(self):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}

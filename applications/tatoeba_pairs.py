@@ -90,3 +90,12 @@ def group_references(pairs: list[SentencePair]) -> tuple[list[str], list[list[st
     for pair in pairs:
         references.setdefault(pair.english, []).append(pair.spanish)
     return list(references), list(references.values())
+
+
+def write_english_corpus(path: str, pairs_file: str | None = None) -> str:
+    """Writes the distinct English sentences of the pairs, one per line: a text corpus."""
+    sentences = dict.fromkeys(pair.english for pair in load_pairs(pairs_file))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(sentences) + "\n")
+    return path

@@ -16,19 +16,35 @@ HISTORY_FILE = "history.csv"
 CURVES_FILE = "training_curves.png"
 
 
-def training_callbacks(folder: str, patience: int) -> list[keras.callbacks.Callback]:
+def training_callbacks(
+    folder: str, patience: int, backup: bool = True, writes_files: bool = True
+) -> list[keras.callbacks.Callback]:
     """Checkpoint every epoch (resumed after an interrupt), early stopping, logs.
 
     `BackupAndRestore` keeps the latest epoch's full training state under `folder/backup` so
     an interrupted run restarted with the same command continues where it stopped; the best
     weights so far are kept in `folder/checkpoints/best.weights.h5`.
+
+    Args:
+        folder: the model folder.
+        patience: epochs without a better validation loss before stopping.
+        backup: include `BackupAndRestore` (the multi-worker loop backs up by itself).
+        writes_files: False on the workers of a cluster other than the chief, which keep
+            only early stopping.
     """
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=patience, restore_best_weights=True
+    )
+    if not writes_files:
+        return [early_stopping]
     checkpoints = os.path.join(folder, "checkpoints")
     os.makedirs(checkpoints, exist_ok=True)
     # A resumed run must not let its first epoch overwrite a better earlier checkpoint.
     earlier_losses = read_history(folder).get("val_loss", [])
-    return [
-        keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"), delete_checkpoint=False),
+    backups = [
+        keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"), delete_checkpoint=False)
+    ]
+    return backups * backup + [
         keras.callbacks.ModelCheckpoint(
             os.path.join(checkpoints, "best.weights.h5"),
             monitor="val_loss",
@@ -36,35 +52,67 @@ def training_callbacks(folder: str, patience: int) -> list[keras.callbacks.Callb
             save_weights_only=True,
             initial_value_threshold=min(earlier_losses) if earlier_losses else None,
         ),
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=patience, restore_best_weights=True
-        ),
+        early_stopping,
         keras.callbacks.CSVLogger(os.path.join(folder, HISTORY_FILE), append=True),
         keras.callbacks.TensorBoard(os.path.join(folder, "logs")),
     ]
 
 
-def fit_and_save(model: keras.Model, train, validation, folder: str, epochs: int, patience: int):
-    """Runs `model.fit` with the shared callbacks, then keeps the best epoch as the model.
+def fit_and_save(
+    model: keras.Model,
+    train,
+    validation,
+    folder: str,
+    epochs: int,
+    patience: int,
+    strategy=None,
+    chief_folder: str | None = None,
+):
+    """Trains with the shared callbacks, then keeps the best epoch as the model.
+
+    Args:
+        model: a compiled model, built under `strategy.scope()` when there is a strategy.
+        train: the training dataset (global batches).
+        validation: the validation dataset.
+        folder: this process's model folder (a scratch folder on non-chief workers).
+        epochs: most epochs.
+        patience: early-stopping patience.
+        strategy: the `tf.distribute` strategy; a multi-worker one trains with
+            `fit_across_workers` (Keras' `fit` cannot run under it), others with `model.fit`.
+        chief_folder: the chief's model folder, whose backup every worker resumes from
+            (default: `folder`).
 
     Returns:
-        A summary: epochs run, best validation loss, wall seconds, parameters. The model
-        folder gets `model.weights.h5` (atomically) and `training_curves.png`.
+        A summary: epochs run, best validation loss, wall seconds, parameters. On the chief
+        the model folder gets `model.weights.h5` (atomically) and `training_curves.png`.
     """
+    from apptk.applications import distribution
+
     started = time.perf_counter()
-    history = model.fit(
-        train,
-        validation_data=validation,
-        epochs=epochs,
-        callbacks=training_callbacks(folder, patience),
-        verbose=1,
-    )
+    chief = distribution.is_chief(strategy)
+    if strategy is not None and distribution.is_multi_worker(strategy):
+        from apptk.applications.multi_worker_training import fit_across_workers
+
+        callbacks = training_callbacks(folder, patience, backup=False, writes_files=chief)
+        backup_folder = os.path.join(chief_folder or folder, "backup")
+        history = fit_across_workers(
+            model, train, validation, epochs, callbacks, strategy, backup_folder
+        )
+    else:
+        history = model.fit(
+            train,
+            validation_data=validation,
+            epochs=epochs,
+            callbacks=training_callbacks(folder, patience),
+            verbose=1,
+        )
     seconds = time.perf_counter() - started
     best = os.path.join(folder, BEST_CHECKPOINT)
-    if os.path.exists(best):
+    if chief and os.path.exists(best):
         model.load_weights(best)
-    save_weights_atomically(model, os.path.join(folder, WEIGHTS_FILE))
-    plot_training_curves(folder)
+    if chief:
+        save_weights_atomically(model, os.path.join(folder, WEIGHTS_FILE))
+        plot_training_curves(folder)
     validation_losses = history.history.get("val_loss", [])
     return {
         "epochs": len(validation_losses),

@@ -5,7 +5,7 @@ import os
 
 import keras
 
-from apptk.applications import model_folder, training
+from apptk.applications import distribution, model_folder, training
 from apptk.applications.learning_rate import WarmupInverseSquareRoot
 from apptk.applications.sequence_losses import MaskedSequenceLoss, masked_accuracy
 from apptk.applications.tatoeba_pairs import load_pairs, split_pairs
@@ -87,6 +87,7 @@ def fit_translator(
     config: TranslatorConfig | None = None,
     force: bool = False,
     resume: bool = False,
+    strategy: str = "auto",
 ) -> dict:
     """Trains a translator on the pairs file and writes a model folder to `out`.
 
@@ -96,10 +97,13 @@ def fit_translator(
         config: hyper-parameters; defaults to `TranslatorConfig()`.
         force: replace a finished model in `out`.
         resume: continue an interrupted or finished run in `out` from its last epoch.
+        strategy: the `tf.distribute` strategy (see `apptk.applications.distribution`).
 
     Returns:
         A summary: epochs run, best validation loss, wall time in seconds, parameters.
     """
+    chief_out = out
+    distribute, out = distribution.start_training(strategy, out)
     config = config or TranslatorConfig()
     if resume and os.path.exists(os.path.join(out, model_folder.CONFIG_FILE)):
         config = model_folder.read_config(out, TranslatorConfig, KIND)
@@ -127,17 +131,18 @@ def fit_translator(
             seed=config.seed,
         )
 
-    model = build_model(config, len(source_vocabulary), len(target_vocabulary))
-    model.compile(
-        optimizer=keras.optimizers.Adam(
-            WarmupInverseSquareRoot(config.peak_learning_rate, config.warmup_steps),
-            beta_2=0.98,
-            epsilon=1e-9,
-            clipnorm=1.0,
-        ),
-        loss=MaskedSequenceLoss(config.label_smoothing),
-        metrics=[masked_accuracy],
-    )
+    with distribute.scope():
+        model = build_model(config, len(source_vocabulary), len(target_vocabulary))
+        model.compile(
+            optimizer=keras.optimizers.Adam(
+                WarmupInverseSquareRoot(config.peak_learning_rate, config.warmup_steps),
+                beta_2=0.98,
+                epsilon=1e-9,
+                clipnorm=1.0,
+            ),
+            loss=MaskedSequenceLoss(config.label_smoothing),
+            metrics=[masked_accuracy],
+        )
     summary = training.fit_and_save(
         model,
         dataset("train", shuffle=True),
@@ -145,5 +150,7 @@ def fit_translator(
         out,
         config.epochs,
         config.patience,
+        distribute,
+        chief_out,
     )
     return summary

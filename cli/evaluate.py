@@ -2,9 +2,10 @@
 
 import click
 
+from apptk.cli.classify import MODEL_HELP as IMAGE_MODEL_HELP
 from apptk.cli.next_word import MODEL_HELP as NEXT_WORD_MODEL_HELP
 from apptk.cli.options import json_option, model_option
-from apptk.cli.output import echo_json, echo_metrics
+from apptk.cli.output import echo_json, echo_metrics, warnings_as_lines
 from apptk.cli.translate import MODEL_HELP
 
 
@@ -52,3 +53,72 @@ def evaluate_next_word(file, model_path, as_json):
 
     metrics = evaluate_next_word(NextWordPredictor.load(model_path), file)
     echo_json(metrics) if as_json else echo_metrics(metrics)
+
+
+@evaluate.command("fill-mask")
+@click.argument("file", type=click.Path(dir_okay=False))
+@model_option("A fitted fill-mask folder or an exported SavedModel (default: the shipped model).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Score only the first N lines.")
+@json_option("Print the metrics as JSON.")
+def evaluate_fill_mask(file, model_path, limit, as_json):
+    """Masked-token accuracy and pseudo-perplexity on the lines of FILE."""
+    from apptk.applications.fill_mask import FillMasker
+    from apptk.applications.fill_mask_evaluation import evaluate_fill_mask
+
+    metrics = evaluate_fill_mask(FillMasker.load(model_path), file, limit=limit)
+    echo_json(metrics) if as_json else echo_metrics(metrics)
+
+
+@evaluate.command("text-classifier")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--model", "model_path", required=True, type=click.Path(), help="A fitted text classifier."
+)
+@json_option("Print the metrics as JSON.")
+def evaluate_text_classifier(file, model_path, as_json):
+    """Accuracy and per-label precision/recall on FILE, lines of text<TAB>label."""
+    from apptk.applications.text_classifier import TextClassifier, evaluate_text_classifier
+
+    metrics = evaluate_text_classifier(TextClassifier.load(model_path), file)
+    echo_json(metrics) if as_json else echo_metrics(metrics)
+
+
+def _ratio_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+@evaluate.command("image")
+@click.argument("folder", type=click.Path(file_okay=False))
+@model_option(IMAGE_MODEL_HELP)
+@click.option(
+    "--confusion-matrix",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default="confusion_matrix.png",
+    show_default=True,
+    help="Where to draw the confusion matrix.",
+)
+@json_option("Print the metrics, per-class scores and confusion matrix as JSON.")
+def evaluate_image(folder, model_path, plot_path, as_json):
+    """Accuracy, per-class precision/recall and a confusion-matrix PNG on FOLDER, one
+    sub-folder of photos per class."""
+    from apptk.applications.image_classification import ImageClassifier
+    from apptk.applications.image_evaluation import evaluate_image_classifier
+
+    with warnings_as_lines():
+        classifier = ImageClassifier.load(model_path)
+        metrics = evaluate_image_classifier(classifier, folder, plot_path=plot_path)
+    if as_json:
+        echo_json(metrics)
+        return
+    echo_metrics(
+        {name: metrics[name] for name in ("images", "accuracy", "images_per_second")}
+        | {"confusion_matrix": metrics["confusion_matrix_png"]}
+    )
+    width = max(len("class"), *(len(label) for label in metrics["per_class"]))
+    click.echo(f"\n{'class':<{width}}  precision  recall  support")
+    for label, scores in metrics["per_class"].items():
+        click.echo(
+            f"{label:<{width}}  {_ratio_text(scores['precision']):>9}  "
+            f"{_ratio_text(scores['recall']):>6}  {scores['support']:>7}"
+        )

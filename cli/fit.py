@@ -2,8 +2,8 @@
 
 import click
 
-from apptk.cli.options import training_run_options
-from apptk.cli.output import echo_metrics
+from apptk.cli.options import strategy_option, training_run_options
+from apptk.cli.output import echo_metrics, warnings_as_lines
 
 
 @click.group()
@@ -13,6 +13,7 @@ def fit():
 
 @fit.command("translate")
 @training_run_options(default_epochs=30)
+@strategy_option
 @click.option(
     "--data",
     type=click.Path(dir_okay=False),
@@ -42,7 +43,9 @@ def fit():
     type=click.IntRange(100),
     help="WordPiece vocabulary size per language.",
 )
-def fit_translate(data, out, epochs, max_pairs, hidden_dim, layers, vocabulary_size, resume, force):
+def fit_translate(
+    data, out, epochs, max_pairs, hidden_dim, layers, vocabulary_size, resume, force, strategy
+):
     """Train an English→Spanish Transformer translator."""
     from apptk.applications.translation_training import TranslatorConfig, fit_translator
 
@@ -57,13 +60,16 @@ def fit_translate(data, out, epochs, max_pairs, hidden_dim, layers, vocabulary_s
         source_vocabulary_size=vocabulary_size,
         target_vocabulary_size=vocabulary_size,
     )
-    summary = fit_translator(out, data=data, config=config, force=force, resume=resume)
+    summary = fit_translator(
+        out, data=data, config=config, force=force, resume=resume, strategy=strategy
+    )
     echo_metrics(summary)
     click.echo(f"Model written to {out}")
 
 
 @fit.command("next-word")
 @training_run_options(default_epochs=20)
+@strategy_option
 @click.argument("corpus", type=click.Path(dir_okay=False))
 @click.option(
     "--cell",
@@ -115,6 +121,7 @@ def fit_next_word(
     sequence_length,
     resume,
     force,
+    strategy,
 ):
     """Train a next-word language model on CORPUS, any UTF-8 text file."""
     from apptk.applications.next_word_training import NextWordConfig, fit_next_word
@@ -130,6 +137,184 @@ def fit_next_word(
         vocabulary_size=vocabulary_size,
         sequence_length=sequence_length,
     )
-    summary = fit_next_word(corpus, out, config, force=force, resume=resume)
+    summary = fit_next_word(corpus, out, config, force=force, resume=resume, strategy=strategy)
+    echo_metrics(summary)
+    click.echo(f"Model written to {out}")
+
+
+@fit.command("fill-mask")
+@training_run_options(default_epochs=40)
+@strategy_option
+@click.argument("corpus", type=click.Path(dir_okay=False))
+@click.option(
+    "--hidden-dim", default=192, show_default=True, type=click.IntRange(8), help="Model width."
+)
+@click.option(
+    "--layers", default=4, show_default=True, type=click.IntRange(1), help="Encoder blocks."
+)
+@click.option(
+    "--vocabulary-size",
+    default=6000,
+    show_default=True,
+    type=click.IntRange(100),
+    help="WordPiece vocabulary size.",
+)
+@click.option(
+    "--max-length",
+    default=48,
+    show_default=True,
+    type=click.IntRange(8),
+    help="Longest sentence in tokens (longer ones are cut).",
+)
+def fit_fill_mask(
+    corpus, out, epochs, hidden_dim, layers, vocabulary_size, max_length, resume, force, strategy
+):
+    """Pre-train a BERT-style masked language model on CORPUS, a UTF-8 text file."""
+    from apptk.applications.fill_mask_training import FillMaskConfig, fit_fill_mask
+
+    config = FillMaskConfig(
+        epochs=epochs,
+        hidden_dim=hidden_dim,
+        num_heads=max(1, hidden_dim // 64),
+        intermediate_dim=4 * hidden_dim,
+        num_layers=layers,
+        vocabulary_size=vocabulary_size,
+        max_length=max_length,
+    )
+    summary = fit_fill_mask(corpus, out, config, force=force, resume=resume, strategy=strategy)
+    echo_metrics(summary)
+    click.echo(f"Model written to {out}")
+
+
+@fit.command("text-classifier")
+@training_run_options(default_epochs=10)
+@strategy_option
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option(
+    "--encoder",
+    type=click.Path(),
+    default=None,
+    help="Pre-trained fill-mask folder or export to fine-tune (default: the shipped model).",
+)
+@click.option(
+    "--from-scratch",
+    is_flag=True,
+    help="Random initial weights instead (same vocabulary and size), to compare.",
+)
+@click.option(
+    "--val",
+    "validation",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Labelled validation file (default: 10%% of DATA held out by a stable hash).",
+)
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Adam learning rate (default: 1e-4 fine-tuning, 5e-4 from scratch).",
+)
+def fit_text_classifier(
+    data, out, epochs, encoder, from_scratch, validation, learning_rate, resume, force, strategy
+):
+    """Fine-tune the masked-LM encoder on DATA, lines of text<TAB>label."""
+    from apptk.applications.text_classifier import TextClassifierConfig, fit_text_classifier
+
+    config = TextClassifierConfig(epochs=epochs, learning_rate=learning_rate)
+    summary = fit_text_classifier(
+        data,
+        out,
+        encoder,
+        from_scratch,
+        validation,
+        config,
+        force=force,
+        resume=resume,
+        strategy=strategy,
+    )
+    echo_metrics(summary)
+    click.echo(f"Model written to {out}")
+
+
+@fit.command("image")
+@training_run_options(default_epochs=10)
+@strategy_option
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option(
+    "--arch",
+    default="transfer",
+    show_default=True,
+    type=click.Choice(["transfer", "cnn"]),
+    help="transfer: ImageNet backbone, new head, then fine-tuning; cnn: a small CNN from "
+    "scratch (give it more epochs).",
+)
+@click.option(
+    "--val",
+    "validation",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Validation folder, same layout (default: hold out --validation-split of FOLDER).",
+)
+@click.option(
+    "--validation-split",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    help="Share of each class held out (by a stable hash of file names) without --val.",
+)
+@click.option(
+    "--backbone",
+    default=None,
+    help="ImageNet backbone of --arch transfer: mobilenet_v3_large (default), "
+    "mobilenet_v3_small or efficientnet_v2_b0.",
+)
+@click.option(
+    "--image-size",
+    type=click.IntRange(32, 1024),
+    default=None,
+    help="Side of the square images the model sees (default: 224 transfer, 160 cnn).",
+)
+@click.option(
+    "--fine-tune-epochs",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Epochs fine-tuning the backbone's top layers after the head (transfer; 0 skips).",
+)
+@click.option(
+    "--batch-size", default=32, show_default=True, type=click.IntRange(1), help="Batch size."
+)
+def fit_image(
+    folder,
+    out,
+    epochs,
+    arch,
+    validation,
+    validation_split,
+    backbone,
+    image_size,
+    fine_tune_epochs,
+    batch_size,
+    resume,
+    force,
+    strategy,
+):
+    """Train an image classifier on FOLDER, one sub-folder of photos per class."""
+    from apptk.applications.image_training import DEFAULT_IMAGE_SIZES, ImageConfig, fit_image
+
+    config = ImageConfig(
+        arch=arch,
+        image_size=image_size or DEFAULT_IMAGE_SIZES[arch],
+        epochs=epochs,
+        fine_tune_epochs=fine_tune_epochs,
+        batch_size=batch_size,
+        validation_split=validation_split,
+    )
+    if backbone:
+        config.backbone = backbone
+    with warnings_as_lines():
+        summary = fit_image(
+            folder, out, config, validation, force=force, resume=resume, strategy=strategy
+        )
     echo_metrics(summary)
     click.echo(f"Model written to {out}")

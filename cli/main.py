@@ -6,9 +6,11 @@ import click
 
 from apptk import __version__
 from apptk.applications.errors import ApptkError
+from apptk.cli.classify import classify
 from apptk.cli.evaluate import evaluate
 from apptk.cli.export import export
 from apptk.cli.fast_start import exit_now_if_prediction
+from apptk.cli.fill_mask import classify_text, fill_mask
 from apptk.cli.fit import fit
 from apptk.cli.next_word import generate, next_word
 from apptk.cli.quiet import silence_native_stderr, silence_tensorflow_logging
@@ -48,7 +50,7 @@ class ApptkGroup(click.Group):
 )
 @click.pass_context
 def apptk(ctx: click.Context, verbose: bool) -> None:
-    """apptk: Keras pipelines for translation, next-word prediction and images."""
+    """apptk: Keras pipelines for translation, next-word prediction, fill-mask and images."""
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     if not verbose:
@@ -66,5 +68,15 @@ def main() -> None:
         raise
 
 
-for command in (translate, next_word, generate, fit, evaluate, export):
+for command in (
+    translate,
+    next_word,
+    generate,
+    fill_mask,
+    classify_text,
+    classify,
+    fit,
+    evaluate,
+    export,
+):
     apptk.add_command(command)

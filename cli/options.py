@@ -57,3 +57,15 @@ def export_options(example: str):
         )(command)
 
     return decorate
+
+
+def strategy_option(command):
+    """`--strategy`, how every `fit` command spreads training over devices and machines."""
+    return click.option(
+        "--strategy",
+        default="auto",
+        show_default=True,
+        type=click.Choice(["auto", "one-device", "mirrored", "multi-worker"]),
+        help="tf.distribute strategy: auto (mirrored over several GPUs, else one device), "
+        "one-device, mirrored (this machine's GPUs), multi-worker (the cluster in TF_CONFIG).",
+    )(command)

@@ -1,6 +1,8 @@
 """Printing results: aligned text for people, JSON for programs."""
 
+import contextlib
 import json
+import warnings
 
 import click
 
@@ -14,3 +16,11 @@ def echo_metrics(metrics: dict) -> None:
     width = max(len(name) for name in metrics)
     for name, value in metrics.items():
         click.echo(f"{name:<{width}}  {value}")
+
+
+@contextlib.contextmanager
+def warnings_as_lines():
+    """Shows the warnings raised inside (skipped files, ...) as one `Warning: ...` line each."""
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, *_: click.echo(f"Warning: {message}", err=True)
+        yield

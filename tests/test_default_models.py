@@ -74,3 +74,24 @@ def test_console_script_translates_with_the_default_model():
     )
     assert result.returncode == 0, result.stderr
     assert "gatos" in result.stdout
+
+
+def test_default_fill_mask_model_is_shipped_within_15_megabytes():
+    from apptk.applications.fill_mask import DEFAULT_MODEL as DEFAULT_FILL_MASK
+
+    assert os.path.isfile(os.path.join(DEFAULT_FILL_MASK, "saved_model.pb"))
+    assert folder_megabytes(DEFAULT_FILL_MASK) <= 15.0
+
+
+def test_default_fill_mask_model_fills_everyday_sentences():
+    from apptk.applications.fill_mask import FillMasker
+
+    masker = FillMasker.load()
+    fillers = masker(["I [MASK] you.", "What [MASK] is it?", "Where [MASK] you going?"], top_k=5)
+    tokens = [[filler["token"] for filler in masks[0]] for masks in fillers]
+    assert "love" in tokens[0] or "miss" in tokens[0] or "need" in tokens[0]
+    assert "time" in tokens[1]
+    assert tokens[2][0] == "are"
+    probabilities = [filler["probability"] for filler in fillers[0][0]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert 0 < sum(probabilities) <= 1.0001

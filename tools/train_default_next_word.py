@@ -11,26 +11,17 @@ import os
 import sys
 
 from apptk.applications.next_word_training import NextWordConfig, fit_next_word
-from apptk.applications.tatoeba_pairs import load_pairs
+from apptk.applications.tatoeba_pairs import write_english_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL_PAIRS = os.path.join(ROOT, "..", "shared", "data", "spa-eng.zip")
 CORPUS = os.path.join(ROOT, "runs", "tatoeba_english.txt")
 
-
-def write_english_corpus() -> str:
-    pairs = load_pairs(LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None)
-    sentences = list(dict.fromkeys(pair.english for pair in pairs))
-    os.makedirs(os.path.dirname(CORPUS), exist_ok=True)
-    with open(CORPUS, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(sentences) + "\n")
-    return CORPUS
-
-
 if __name__ == "__main__":
+    pairs_file = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
     config = NextWordConfig(cell="lstm", vocabulary_size=8000, embedding_dim=256, units=256)
     summary = fit_next_word(
-        write_english_corpus(),
+        write_english_corpus(CORPUS, pairs_file),
         os.path.join(ROOT, "runs", "next_word"),
         config,
         resume="--resume" in sys.argv,
