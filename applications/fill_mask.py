@@ -102,7 +102,7 @@ class FillMaskModule(tf.Module):
         logits = self.model({"token_ids": ids.to_tensor(), "mask_positions": positions.to_tensor()})
         reserved = tf.range(tf.shape(logits)[-1]) < len(RESERVED_TOKENS)
         probabilities = tf.nn.softmax(tf.where(reserved, -1e9, tf.cast(logits, tf.float32)))
-        top_k = tf.minimum(top_k, tf.shape(probabilities)[-1] - len(RESERVED_TOKENS))
+        top_k = tf.clip_by_value(top_k, 1, tf.shape(probabilities)[-1] - len(RESERVED_TOKENS))
         top = tf.math.top_k(probabilities, k=top_k)
         real = tf.sequence_mask(mask_counts, tf.shape(positions.to_tensor())[1])[..., None]
         return {
@@ -212,6 +212,8 @@ class FillMasker:
         """For each text, for each `[MASK]`, the `top_k` fillers `[{"token", "probability"}]`."""
         if isinstance(texts, str):
             texts = [texts]
+        if not texts:
+            raise DataError("No texts given; write a sentence with [MASK] in it.")
         texts = [self._check(text) for text in texts]
         if top_k < 1:
             raise DataError("top_k must be at least 1.")

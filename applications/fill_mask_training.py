@@ -17,8 +17,7 @@ from apptk.applications.text_encoder import TextEncoder
 from apptk.applications.wordpiece import (
     WordPieceTokenizer,
     learn_vocabulary,
-    read_vocabulary,
-    write_vocabulary,
+    stored_or_learned,
 )
 
 KIND = "fill-mask"
@@ -84,15 +83,6 @@ def compile_masked_language_model(model, config: FillMaskConfig) -> None:
     )
 
 
-def _vocabulary(folder: str, train_lines: list[str], config: FillMaskConfig) -> list[str]:
-    path = os.path.join(folder, VOCABULARY_FILE)
-    if os.path.exists(path):
-        return read_vocabulary(path)
-    vocabulary = learn_vocabulary(train_lines, config.vocabulary_size, case_fold=True)
-    write_vocabulary(vocabulary, path)
-    return vocabulary
-
-
 def fit_fill_mask(
     corpus: str,
     out: str,
@@ -121,7 +111,11 @@ def fit_fill_mask(
     model_folder.prepare_output_folder(out, force=force, resume=resume)
     if not splits["train"] or not splits["validation"]:
         raise DataError(f"{corpus} is too small to hold out validation lines; add more text.")
-    tokenizer = WordPieceTokenizer(_vocabulary(out, splits["train"], config), case_fold=True)
+    vocabulary = stored_or_learned(
+        os.path.join(out, VOCABULARY_FILE),
+        lambda: learn_vocabulary(splits["train"], config.vocabulary_size, case_fold=True),
+    )
+    tokenizer = WordPieceTokenizer(vocabulary, case_fold=True)
     model_folder.write_json_atomically(
         dataclasses.asdict(config), os.path.join(out, model_folder.CONFIG_FILE)
     )

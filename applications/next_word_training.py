@@ -13,7 +13,7 @@ from apptk.applications.sequence_losses import MaskedSequenceLoss
 from apptk.applications.splits import stable_split
 from apptk.applications.transformer_language_model import TransformerLanguageModel
 from apptk.applications.word_vocabulary import WordTokenizer, learn_word_vocabulary
-from apptk.applications.wordpiece import START_ID, read_vocabulary, write_vocabulary
+from apptk.applications.wordpiece import START_ID, stored_or_learned
 
 KIND = "next-word"
 ARCHITECTURES = (*CELLS, "transformer")
@@ -127,15 +127,6 @@ def compile_language_model(model: keras.Model, config: NextWordConfig) -> None:
     )
 
 
-def _vocabulary(folder: str, train_lines: list[str], config: NextWordConfig) -> list[str]:
-    path = os.path.join(folder, VOCABULARY_FILE)
-    if os.path.exists(path):
-        return read_vocabulary(path)
-    vocabulary = learn_word_vocabulary(train_lines, config.vocabulary_size, config.min_count)
-    write_vocabulary(vocabulary, path)
-    return vocabulary
-
-
 def fit_next_word(
     corpus: str,
     out: str,
@@ -163,7 +154,11 @@ def fit_next_word(
     model_folder.prepare_output_folder(out, force=force, resume=resume)
     if not splits["train"] or not splits["validation"]:
         raise DataError(f"{corpus} is too small to hold out validation lines; add more text.")
-    tokenizer = WordTokenizer(_vocabulary(out, splits["train"], config))
+    vocabulary = stored_or_learned(
+        os.path.join(out, VOCABULARY_FILE),
+        lambda: learn_word_vocabulary(splits["train"], config.vocabulary_size, config.min_count),
+    )
+    tokenizer = WordTokenizer(vocabulary)
     model_folder.write_json_atomically(
         dataclasses.asdict(config), os.path.join(out, model_folder.CONFIG_FILE)
     )

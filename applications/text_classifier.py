@@ -182,6 +182,8 @@ def fit_text_classifier(
     chief_out = out
     distribute, out = distribution.start_training(strategy, out)
     config = config or TextClassifierConfig()
+    if resume and os.path.exists(os.path.join(out, model_folder.CONFIG_FILE)):
+        config = model_folder.read_config(out, TextClassifierConfig, KIND)
     texts, labels = read_labelled_texts(data)
     (train_texts, train_labels), (val_texts, val_labels) = _split(texts, labels, validation)
     classes = sorted(set(train_labels))
@@ -244,6 +246,8 @@ class TextClassifier:
 
     def probabilities(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         """Class probabilities `[len(texts), classes]`, in `config.labels` order."""
+        if not texts:
+            raise DataError("No texts to classify.")
         for text in texts:
             if not text.strip():
                 raise DataError("A text is empty; give some words to classify.")
@@ -279,7 +283,13 @@ def evaluate_text_classifier(classifier: TextClassifier, path: str) -> dict:
     predicted = np.argmax(classifier.probabilities(texts), axis=1)
     seconds = time.perf_counter() - started
     names = classifier.config.labels
-    truth = np.array([names.index(label) if label in names else -1 for label in labels])
+    unknown = sorted(set(labels) - set(names))
+    if unknown:
+        raise DataError(
+            f"{path} has labels the model was not trained on: {', '.join(unknown[:5])} "
+            f"(it knows {', '.join(names)})."
+        )
+    truth = np.array([names.index(label) for label in labels])
     metrics = {"accuracy": round(float(np.mean(predicted == truth)), 4), "texts": len(texts)}
     for number, name in enumerate(names):
         hits = np.sum((predicted == number) & (truth == number))

@@ -14,9 +14,8 @@ from apptk.applications.translation_data import translation_dataset
 from apptk.applications.wordpiece import (
     WordPieceTokenizer,
     learn_vocabulary,
-    read_vocabulary,
+    stored_or_learned,
     vocabulary_path,
-    write_vocabulary,
 )
 
 KIND = "translation"
@@ -67,17 +66,18 @@ def build_model(config: TranslatorConfig, source_size: int, target_size: int):
 
 def _vocabularies(folder: str, train_pairs, config: TranslatorConfig):
     """Learns the two vocabularies from the training split, or reuses them on resume."""
-    paths = {side: vocabulary_path(folder, side) for side in ("source", "target")}
-    if all(os.path.exists(path) for path in paths.values()):
-        return read_vocabulary(paths["source"]), read_vocabulary(paths["target"])
-    source = learn_vocabulary(
-        [pair.english for pair in train_pairs], config.source_vocabulary_size, case_fold=True
+    source = stored_or_learned(
+        vocabulary_path(folder, "source"),
+        lambda: learn_vocabulary(
+            [pair.english for pair in train_pairs], config.source_vocabulary_size, case_fold=True
+        ),
     )
-    target = learn_vocabulary(
-        [pair.spanish for pair in train_pairs], config.target_vocabulary_size, case_fold=False
+    target = stored_or_learned(
+        vocabulary_path(folder, "target"),
+        lambda: learn_vocabulary(
+            [pair.spanish for pair in train_pairs], config.target_vocabulary_size, case_fold=False
+        ),
     )
-    write_vocabulary(source, paths["source"])
-    write_vocabulary(target, paths["target"])
     return source, target
 
 

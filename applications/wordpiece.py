@@ -38,6 +38,15 @@ def write_vocabulary(tokens: list[str], path: str) -> None:
         handle.write("\n".join(tokens) + "\n")
 
 
+def stored_or_learned(path: str, learn) -> list[str]:
+    """The vocabulary saved at `path` (a resumed run), else `learn()`'s, saved there."""
+    if os.path.exists(path):
+        return read_vocabulary(path)
+    vocabulary = learn()
+    write_vocabulary(vocabulary, path)
+    return vocabulary
+
+
 def read_vocabulary(path: str) -> list[str]:
     try:
         with open(path, encoding="utf-8") as handle:

@@ -1,7 +1,8 @@
-"""Runs `apptk fit ...` as a 2-worker `MultiWorkerMirroredStrategy` cluster on 127.0.0.1.
+"""Runs `apptk fit ...` as a 2-worker `MultiWorkerMirroredStrategy` cluster on 127.0.0.1, and
+mirrored training over two logical CPUs beside one device.
 
-Not a test module: the distributed-training tests import it. Each worker is its own Python
-process with its own `TF_CONFIG`, exactly as on a real cluster.
+Not a test module: the distributed-training tests and bench/distributed.py import it. Each
+worker is its own Python process with its own `TF_CONFIG`, exactly as on a real cluster.
 """
 
 import json
@@ -74,3 +75,53 @@ def log_text(log_folder, index: int) -> str:
         os.path.join(log_folder, f"worker-{index}.log"), encoding="utf-8", errors="replace"
     ) as handle:
         return handle.read()
+
+
+# Logical devices must be set before TensorFlow starts, hence a fresh process.
+_MIRRORED_AND_ONE_DEVICE = r"""
+import json, sys, time
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from apptk.applications.next_word_training import NextWordConfig, fit_next_word
+from apptk.applications.training import read_history
+corpus, out, config = sys.argv[1], sys.argv[2], NextWordConfig(**json.loads(sys.argv[3]))
+results = {}
+for name in ("one-device", "mirrored"):
+    started = time.perf_counter()
+    fit_next_word(corpus, f"{out}/{name}", config, force=True, strategy=name)
+    results[name] = read_history(f"{out}/{name}") | {"seconds": time.perf_counter() - started}
+print("HISTORIES " + json.dumps(results))
+"""
+
+
+def mirrored_and_one_device_histories(corpus: str, folder: str, config: dict) -> dict:
+    """Fits the same next-word model (`NextWordConfig(**config)`) with one device and mirrored
+    over two logical CPUs; returns each history (and its wall `seconds`) by strategy name."""
+    result = subprocess.run(
+        [sys.executable, "-c", _MIRRORED_AND_ONE_DEVICE, corpus, folder, json.dumps(config)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("HISTORIES ")]
+    if not lines:
+        raise RuntimeError(result.stderr[-3000:])
+    return json.loads(lines[0][len("HISTORIES ") :])
+
+
+def kill_worker_after_first_epoch(processes: list, out, timeout: float = 180) -> tuple:
+    """Kills worker 1 once the chief has backed up an epoch; returns `(chief exit code,
+    epochs backed up)` after the chief stops (it is killed if still waiting after 90 s)."""
+    state = os.path.join(out, "backup", "training_metadata.json")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not os.path.exists(state):
+        time.sleep(0.2)
+    if not os.path.exists(state):
+        wait_all(processes, 1)
+        raise RuntimeError("The chief backed up no epoch in time.")
+    processes[1].kill()
+    chief_code = wait_all(processes, timeout=90)[0]
+    with open(state, encoding="utf-8") as handle:
+        return chief_code, json.load(handle)["epoch"]

@@ -89,4 +89,6 @@ def tiny_saved_model(tiny_translator, tmp_path_factory):
     """The tiny translator exported for TF Serving, in `.../en_es/1`."""
     from apptk.applications.translation import export_translator
 
-    return export_translator(tiny_translator, str(tmp_path_factory.mktemp("serving") / "en_es" / "1"))
+    return export_translator(
+        tiny_translator, str(tmp_path_factory.mktemp("serving") / "en_es" / "1")
+    )

@@ -123,7 +123,9 @@ def run_layer_checks(
     layer = layer_class(**init_kwargs)
     outputs = _as_list(_call(layer, input_data, call_kwargs))
     expected_shapes = (
-        expected_output_shape if isinstance(expected_output_shape, list) else [expected_output_shape]
+        expected_output_shape
+        if isinstance(expected_output_shape, list)
+        else [expected_output_shape]
     )
     assert [tuple(output.shape) for output in outputs] == [tuple(s) for s in expected_shapes]
     check_config_round_trip(layer_class, init_kwargs)

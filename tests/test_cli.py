@@ -40,7 +40,12 @@ def run_apptk(*args: str, input: str | None = None) -> subprocess.CompletedProce
     env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run(
         [str(APPTK), *args],
-        input=input, capture_output=True, text=True, env=env, timeout=120, check=False,
+        input=input,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -126,8 +131,9 @@ def test_attention_plot(tiny_saved_model, tmp_path, monkeypatch):
     monkeypatch.setattr(plots, "plot_attention_map", record)
     out = tmp_path / "attention.png"
     stdin = f"\n{SENTENCES[1]}\n{SENTENCES[0]}\n"
-    result = invoke("translate", "--model", tiny_saved_model, "--attention-plot", str(out),
-                    "-", input=stdin)
+    result = invoke(
+        "translate", "--model", tiny_saved_model, "--attention-plot", str(out), "-", input=stdin
+    )
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 3
     assert out.read_bytes().startswith(PNG_SIGNATURE)
@@ -147,8 +153,9 @@ def test_export(tiny_translator_folder, tiny_saved_model, tmp_path):
     assert_one_line_error(again, 1, "already exists", "--force")
     assert (out / "saved_model.pb").stat().st_mtime_ns == written
     (out / "stale.txt").write_text("left by an older export")
-    forced = invoke("export", "translate", "--model", tiny_saved_model, "--out", str(out),
-                    "--force")
+    forced = invoke(
+        "export", "translate", "--model", tiny_saved_model, "--out", str(out), "--force"
+    )
     assert forced.exit_code == 0, forced.output
     assert (out / "saved_model.pb").stat().st_mtime_ns != written
     assert not (out / "stale.txt").exists()
@@ -159,14 +166,24 @@ def test_export(tiny_translator_folder, tiny_saved_model, tmp_path):
 
 
 def test_export_needs_a_version_folder(tiny_translator_folder, tmp_path):
-    result = invoke("export", "translate", "--model", tiny_translator_folder, "--out",
-                    str(tmp_path / "en_es"))
+    result = invoke(
+        "export", "translate", "--model", tiny_translator_folder, "--out", str(tmp_path / "en_es")
+    )
     assert_one_line_error(result, 1, "does not end in a version number")
 
 
 def test_evaluate_json(tiny_saved_model, synthetic_pairs_file):
-    result = invoke("evaluate", "translate", "--model", tiny_saved_model, "--data",
-                    synthetic_pairs_file, "--limit", "20", "--json")
+    result = invoke(
+        "evaluate",
+        "translate",
+        "--model",
+        tiny_saved_model,
+        "--data",
+        synthetic_pairs_file,
+        "--limit",
+        "20",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     for name in ("bleu", "chrf"):
@@ -178,8 +195,9 @@ def test_evaluate_json(tiny_saved_model, synthetic_pairs_file):
 def test_fit_with_a_malformed_data_file(tmp_path):
     data = tmp_path / "pairs.txt"
     data.write_text("Hi.\tHola.\nThanks.\tGracias.\nBroken line without a tab\n", encoding="utf-8")
-    result = invoke("fit", "translate", "--data", str(data), "--out", str(tmp_path / "model"),
-                    "--epochs", "1")
+    result = invoke(
+        "fit", "translate", "--data", str(data), "--out", str(tmp_path / "model"), "--epochs", "1"
+    )
     assert_one_line_error(result, 1, "line 3", "Broken line without a tab")
 
 

@@ -2,10 +2,6 @@
 every pipeline kind, writes from the chief only, and resumes after a worker is killed."""
 
 import json
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -15,37 +11,13 @@ from apptk.applications.training import read_history
 from tests import cluster
 from tests.next_word_fixtures import write_corpus
 
-MIRRORED_VERSUS_ONE_DEVICE = r"""
-import json, sys
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from apptk.applications.next_word_training import NextWordConfig, fit_next_word
-from apptk.applications.training import read_history
-config = NextWordConfig(cell="gru", vocabulary_size=60, min_count=1, embedding_dim=16,
-                        units=16, num_layers=1, dropout=0.0, sequence_length=8,
-                        batch_size=16, epochs=3, patience=5)
-corpus, out = sys.argv[1], sys.argv[2]
-histories = {}
-for name in ("one-device", "mirrored"):
-    fit_next_word(corpus, f"{out}/{name}", config, force=True, strategy=name)
-    histories[name] = read_history(f"{out}/{name}")
-print("HISTORIES " + json.dumps(histories))
-"""
-
 
 def test_mirrored_over_two_cpus_matches_one_device(tmp_path):
     corpus = write_corpus(tmp_path / "corpus.txt")
-    result = subprocess.run(
-        [sys.executable, "-c", MIRRORED_VERSUS_ONE_DEVICE, corpus, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    lines = [line for line in result.stdout.splitlines() if line.startswith("HISTORIES ")]
-    assert lines, result.stderr[-3000:]
-    histories = json.loads(lines[0][len("HISTORIES ") :])
+    config = {"cell": "gru", "vocabulary_size": 60, "min_count": 1, "embedding_dim": 16}
+    config |= {"units": 16, "num_layers": 1, "dropout": 0.0, "sequence_length": 8}
+    config |= {"batch_size": 16, "epochs": 3, "patience": 5}
+    histories = cluster.mirrored_and_one_device_histories(corpus, str(tmp_path), config)
     single, mirrored = histories["one-device"], histories["mirrored"]
     assert len(single["loss"]) == len(mirrored["loss"]) == 3
     # Same global batch, same data, same initial weights: the same loss curve.
@@ -161,16 +133,9 @@ def test_worker_killed_mid_run_resumes_after_the_last_finished_epoch(tmp_path):
     arguments = ["fit", "next-word", corpus, "--out", str(out), "--epochs", "4"]
     arguments += NEXT_WORD_ARGUMENTS
     processes = cluster.start_workers(arguments, first_run)
-    state = out / "backup" / "training_metadata.json"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and not state.exists():
-        time.sleep(0.2)
-    assert state.exists(), cluster.log_text(first_run, 0)[-2500:]
-    processes[1].send_signal(signal.SIGKILL)
     # The chief fails once its peer is gone (or is stopped, as a cluster manager would).
-    chief_code = cluster.wait_all(processes[:1], timeout=90)[0]
+    chief_code, finished = cluster.kill_worker_after_first_epoch(processes, str(out))
     assert chief_code != 0
-    finished = json.loads(state.read_text())["epoch"]
     assert 1 <= finished < 4
     codes = cluster.run_cluster([*arguments, "--resume"], second_run)
     _assert_cluster_succeeded(codes, second_run)

@@ -67,7 +67,10 @@ def test_load_plain_text_file(tmp_path):
     path = tmp_path / "pairs.txt"
     path.write_text("I'm cold.\tTengo frío.\nI'm cold.\tEstoy frío.\n", encoding="utf-8")
     pairs = load_pairs(str(path))
-    assert pairs == [SentencePair("I'm cold.", "Tengo frío."), SentencePair("I'm cold.", "Estoy frío.")]
+    assert pairs == [
+        SentencePair("I'm cold.", "Tengo frío."),
+        SentencePair("I'm cold.", "Estoy frío."),
+    ]
 
 
 def test_missing_file_is_a_data_error(tmp_path):

@@ -60,7 +60,7 @@ def test_normalize_keeps_the_shape_of_the_input():
     [
         (["¿", "có", "##mo", "estás", "?"], "¿cómo estás?"),
         (["¡", "ho", "##la", ",", "a", "##mi", "##go", "!"], "¡hola, amigo!"),
-        (["Él", "dijo", ":", "\"", "sí", "\"", "(", "ayer", ")", "."], 'Él dijo: "sí" (ayer).'),
+        (["Él", "dijo", ":", '"', "sí", '"', "(", "ayer", ")", "."], 'Él dijo: "sí" (ayer).'),
         (["La", "ni", "##ña", "comió", ";", "yo", "no", "."], "La niña comió; yo no."),
         ([], ""),
     ],
@@ -71,7 +71,11 @@ def test_join_wordpieces_reads_like_spanish(pieces, text):
 
 
 def test_join_wordpieces_undoes_normalize_text():
-    sentences = ["¿Dónde está la estación?", "¡Qué día tan bonito!", "Sí, claro; mañana: a las diez."]
+    sentences = [
+        "¿Dónde está la estación?",
+        "¡Qué día tan bonito!",
+        "Sí, claro; mañana: a las diez.",
+    ]
     words = tf.strings.split(normalize_text(tf.constant(sentences), case_fold=False))
     assert strings(join_wordpieces(words)) == sentences
 

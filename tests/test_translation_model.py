@@ -42,8 +42,15 @@ def model():
     """
     keras.utils.set_random_seed(7)
     model = TransformerTranslator(
-        40, 30, max_length=MAX_LENGTH, hidden_dim=32, num_heads=2, intermediate_dim=64,
-        num_encoder_layers=1, num_decoder_layers=2, dropout=0.0,
+        40,
+        30,
+        max_length=MAX_LENGTH,
+        hidden_dim=32,
+        num_heads=2,
+        intermediate_dim=64,
+        num_encoder_layers=1,
+        num_decoder_layers=2,
+        dropout=0.0,
     )
     sources = padded_sources()
     model({"source": sources, "target": sources % 30})
@@ -204,7 +211,9 @@ def test_warmup_inverse_square_root_follows_the_formula():
     steps = np.array([0, 1, 10, 49, 98, 99, 100, 150, 399, 10_000])
     values = np.array([float(numpy(schedule(step))) for step in steps])
     n = steps + 1.0  # optimizer iterations count from 0
-    np.testing.assert_allclose(values, peak * np.minimum(n / warmup, np.sqrt(warmup / n)), rtol=1e-6)
+    np.testing.assert_allclose(
+        values, peak * np.minimum(n / warmup, np.sqrt(warmup / n)), rtol=1e-6
+    )
     # Vaswani et al.: d_model^-0.5 * min(n^-0.5, n * warmup^-1.5), up to a constant factor.
     vaswani = np.minimum(n**-0.5, n * warmup**-1.5)
     np.testing.assert_allclose(values / vaswani, (values / vaswani)[0], rtol=1e-5)
