@@ -3,11 +3,12 @@
 import keras
 from keras import ops
 
-from apptk.layers import TokenAndPositionEmbedding, TransformerEncoderBlock
+from apptk.applications.transformer_stack import TransformerStack
+from apptk.layers import TransformerEncoderBlock
 
 
 @keras.saving.register_keras_serializable(package="apptk")
-class TextEncoder(keras.Model):
+class TextEncoder(TransformerStack):
     """Token and position embedding → pre-norm encoder blocks → final layer norm.
 
     The body shared by the masked language model (pre-training) and the text classifier
@@ -40,45 +41,8 @@ class TextEncoder(keras.Model):
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
     """
 
-    def __init__(
-        self,
-        vocabulary_size: int,
-        max_length: int = 64,
-        hidden_dim: int = 256,
-        num_heads: int = 4,
-        intermediate_dim: int = 1024,
-        num_layers: int = 4,
-        dropout: float = 0.1,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.vocabulary_size = vocabulary_size
-        self.max_length = max_length
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.embedding = TokenAndPositionEmbedding(
-            vocabulary_size,
-            max_length,
-            hidden_dim,
-            embeddings_initializer=keras.initializers.RandomNormal(stddev=0.02),
-            name="embedding",
-        )
-        self.embedding_dropout = keras.layers.Dropout(dropout)
-        self.blocks = [
-            TransformerEncoderBlock(
-                num_heads,
-                intermediate_dim,
-                dropout=dropout,
-                activation="gelu",
-                normalize_first=True,
-                name=f"block_{i}",
-            )
-            for i in range(num_layers)
-        ]
-        self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
+    block_class = TransformerEncoderBlock
+    block_activation = "gelu"
 
     def call(self, token_ids, training=None):
         padding_mask = ops.not_equal(token_ids, 0)
@@ -86,18 +50,3 @@ class TextEncoder(keras.Model):
         for block in self.blocks:
             x = block(x, padding_mask=padding_mask, training=training)
         return self.final_norm(x)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "max_length": self.max_length,
-                "hidden_dim": self.hidden_dim,
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "num_layers": self.num_layers,
-                "dropout": self.dropout,
-            }
-        )
-        return config

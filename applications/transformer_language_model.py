@@ -3,11 +3,12 @@
 import keras
 from keras import ops
 
-from apptk.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
+from apptk.applications.transformer_stack import TransformerStack
+from apptk.layers import TransformerDecoderBlock
 
 
 @keras.saving.register_keras_serializable(package="apptk")
-class TransformerLanguageModel(keras.Model):
+class TransformerLanguageModel(TransformerStack):
     """Token and position embedding → causal pre-norm decoder blocks → tied logits.
 
     Args:
@@ -33,44 +34,7 @@ class TransformerLanguageModel(keras.Model):
     (2, 7, 100)
     """
 
-    def __init__(
-        self,
-        vocabulary_size: int,
-        max_length: int = 64,
-        hidden_dim: int = 256,
-        num_heads: int = 4,
-        intermediate_dim: int = 1024,
-        num_layers: int = 2,
-        dropout: float = 0.1,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.vocabulary_size = vocabulary_size
-        self.max_length = max_length
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.embedding = TokenAndPositionEmbedding(
-            vocabulary_size,
-            max_length,
-            hidden_dim,
-            embeddings_initializer=keras.initializers.RandomNormal(stddev=0.02),
-            name="embedding",
-        )
-        self.embedding_dropout = keras.layers.Dropout(dropout)
-        self.blocks = [
-            TransformerDecoderBlock(
-                num_heads,
-                intermediate_dim,
-                dropout=dropout,
-                normalize_first=True,
-                name=f"block_{i}",
-            )
-            for i in range(num_layers)
-        ]
-        self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
+    block_class = TransformerDecoderBlock
 
     def call(self, token_ids, training=None):
         padding_mask = ops.not_equal(token_ids, 0)
@@ -105,18 +69,3 @@ class TransformerLanguageModel(keras.Model):
         logits = self.embedding.logits(self.final_norm(x))
         new_index = index + ops.shape(token_ids)[1]
         return logits, {"cache": ops.stack(caches), "index": new_index}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "max_length": self.max_length,
-                "hidden_dim": self.hidden_dim,
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "num_layers": self.num_layers,
-                "dropout": self.dropout,
-            }
-        )
-        return config
