@@ -104,8 +104,7 @@ def fit_fill_mask(
     chief_out = out
     distribute, out = distribution.start_training(strategy, out)
     config = config or FillMaskConfig()
-    if resume and os.path.exists(os.path.join(out, model_folder.CONFIG_FILE)):
-        config = model_folder.read_config(out, FillMaskConfig, KIND)
+    config = model_folder.config_for_run(out, config, KIND, resume)
     keras.utils.set_random_seed(config.seed)
     splits = split_corpus(read_corpus(corpus))
     model_folder.prepare_output_folder(out, force=force, resume=resume)
@@ -116,9 +115,7 @@ def fit_fill_mask(
         lambda: learn_vocabulary(splits["train"], config.vocabulary_size, case_fold=True),
     )
     tokenizer = WordPieceTokenizer(vocabulary, case_fold=True)
-    model_folder.write_json_atomically(
-        dataclasses.asdict(config), os.path.join(out, model_folder.CONFIG_FILE)
-    )
+    model_folder.write_config(config, out)
 
     def dataset(name, shuffle):
         return masked_dataset(

@@ -199,17 +199,14 @@ def fit_image(
     chief_out = out
     distribute, out = distribution.start_training(strategy, out)
     config = config or ImageConfig()
-    if resume and os.path.exists(os.path.join(out, model_folder.CONFIG_FILE)):
-        config = model_folder.read_config(out, ImageConfig, KIND)
+    config = model_folder.config_for_run(out, config, KIND, resume)
     _check(config)
     keras.utils.set_random_seed(config.seed)
     train, validation = _training_data(folder, validation_folder, config)
     head_finished = resume and os.path.exists(os.path.join(out, model_folder.WEIGHTS_FILE))
     model_folder.prepare_output_folder(out, force=force, resume=resume)
     _write_labels(out, train.class_names)
-    model_folder.write_json_atomically(
-        dataclasses.asdict(config), os.path.join(out, model_folder.CONFIG_FILE)
-    )
+    model_folder.write_config(config, out)
     train_batches = image_dataset(
         train, config.image_size, config.batch_size, shuffle=True, seed=config.seed
     )

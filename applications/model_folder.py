@@ -88,6 +88,18 @@ def staging_folder_for(destination: str) -> str:
     return tempfile.mkdtemp(prefix=".staging-", dir=parent)
 
 
+def config_for_run(folder: str, config, kind: str, resume: bool):
+    """`config`, or, when resuming a run that saved one, the configuration saved in `folder`."""
+    if resume and os.path.exists(os.path.join(folder, CONFIG_FILE)):
+        return read_config(folder, type(config), kind)
+    return config
+
+
+def write_config(config, folder: str) -> None:
+    """Saves a pipeline's configuration dataclass as the folder's `config.json`."""
+    write_json_atomically(dataclasses.asdict(config), os.path.join(folder, CONFIG_FILE))
+
+
 def read_config(folder: str, config_class, kind: str):
     """Reads `config.json` of a fitted model into `config_class`, checking its kind."""
     path = os.path.join(folder, CONFIG_FILE)

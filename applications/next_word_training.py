@@ -147,8 +147,7 @@ def fit_next_word(
     config = config or NextWordConfig()
     if config.cell not in ARCHITECTURES:
         raise DataError(f"--cell must be one of {', '.join(ARCHITECTURES)}.")
-    if resume and os.path.exists(os.path.join(out, model_folder.CONFIG_FILE)):
-        config = model_folder.read_config(out, NextWordConfig, KIND)
+    config = model_folder.config_for_run(out, config, KIND, resume)
     keras.utils.set_random_seed(config.seed)
     splits = split_corpus(read_corpus(corpus))
     model_folder.prepare_output_folder(out, force=force, resume=resume)
@@ -159,9 +158,7 @@ def fit_next_word(
         lambda: learn_word_vocabulary(splits["train"], config.vocabulary_size, config.min_count),
     )
     tokenizer = WordTokenizer(vocabulary)
-    model_folder.write_json_atomically(
-        dataclasses.asdict(config), os.path.join(out, model_folder.CONFIG_FILE)
-    )
+    model_folder.write_config(config, out)
 
     def dataset(name, shuffle):
         stream = token_stream(splits[name], tokenizer)

@@ -182,8 +182,7 @@ def fit_text_classifier(
     chief_out = out
     distribute, out = distribution.start_training(strategy, out)
     config = config or TextClassifierConfig()
-    if resume and os.path.exists(os.path.join(out, model_folder.CONFIG_FILE)):
-        config = model_folder.read_config(out, TextClassifierConfig, KIND)
+    config = model_folder.config_for_run(out, config, KIND, resume)
     texts, labels = read_labelled_texts(data)
     (train_texts, train_labels), (val_texts, val_labels) = _split(texts, labels, validation)
     classes = sorted(set(train_labels))
@@ -199,9 +198,7 @@ def fit_text_classifier(
     pretrained_encoder, vocabulary = load_encoder(encoder)
     config = _encoder_config(config, pretrained_encoder)
     write_vocabulary(vocabulary, os.path.join(out, VOCABULARY_FILE))
-    model_folder.write_json_atomically(
-        dataclasses.asdict(config), os.path.join(out, model_folder.CONFIG_FILE)
-    )
+    model_folder.write_config(config, out)
     tokenizer = WordPieceTokenizer(vocabulary, case_fold=True)
     index = {label: number for number, label in enumerate(classes)}
     with distribute.scope():

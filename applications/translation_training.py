@@ -1,7 +1,6 @@
 """Fitting the English→Spanish translator: vocabularies, model, training, saved folder."""
 
 import dataclasses
-import os
 
 import keras
 
@@ -105,8 +104,7 @@ def fit_translator(
     chief_out = out
     distribute, out = distribution.start_training(strategy, out)
     config = config or TranslatorConfig()
-    if resume and os.path.exists(os.path.join(out, model_folder.CONFIG_FILE)):
-        config = model_folder.read_config(out, TranslatorConfig, KIND)
+    config = model_folder.config_for_run(out, config, KIND, resume)
     keras.utils.set_random_seed(config.seed)
     pairs = load_pairs(data)
     model_folder.prepare_output_folder(out, force=force, resume=resume)
@@ -114,9 +112,7 @@ def fit_translator(
         pairs = pairs[: config.max_pairs]
     splits = split_pairs(pairs)
     source_vocabulary, target_vocabulary = _vocabularies(out, splits["train"], config)
-    model_folder.write_json_atomically(
-        dataclasses.asdict(config), os.path.join(out, model_folder.CONFIG_FILE)
-    )
+    model_folder.write_config(config, out)
     source_tokenizer = WordPieceTokenizer(source_vocabulary, case_fold=True)
     target_tokenizer = WordPieceTokenizer(target_vocabulary, case_fold=False)
 
