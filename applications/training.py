@@ -37,16 +37,13 @@ def training_callbacks(
     )
     if not writes_files:
         return [early_stopping]
-    checkpoints = os.path.join(folder, "checkpoints")
-    os.makedirs(checkpoints, exist_ok=True)
+    best = os.path.join(folder, BEST_CHECKPOINT)
+    os.makedirs(os.path.dirname(best), exist_ok=True)
     # A resumed run must not let its first epoch overwrite a better earlier checkpoint.
     earlier_losses = read_history(folder).get("val_loss", [])
-    backups = [
-        keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"), delete_checkpoint=False)
-    ]
-    return backups * backup + [
+    callbacks = [
         keras.callbacks.ModelCheckpoint(
-            os.path.join(checkpoints, "best.weights.h5"),
+            best,
             monitor="val_loss",
             save_best_only=True,
             save_weights_only=True,
@@ -56,6 +53,12 @@ def training_callbacks(
         keras.callbacks.CSVLogger(os.path.join(folder, HISTORY_FILE), append=True),
         keras.callbacks.TensorBoard(os.path.join(folder, "logs")),
     ]
+    if backup:
+        backup_folder = os.path.join(folder, "backup")
+        callbacks.insert(
+            0, keras.callbacks.BackupAndRestore(backup_folder, delete_checkpoint=False)
+        )
+    return callbacks
 
 
 def fit_and_save(
