@@ -19,8 +19,8 @@ import re
 import tempfile
 import time
 
-from apptk.applications.tatoeba_pairs import write_english_corpus
-from apptk.applications.training import read_history
+from apptk.applications.text.tatoeba_pairs import write_english_corpus
+from apptk.applications.run.training import read_history
 from apptk.tests import cluster
 from apptk.tests.next_word_fixtures import write_corpus
 

@@ -31,10 +31,10 @@ import statistics
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from apptk.applications.fill_mask import DEFAULT_MODEL
-from apptk.applications.splits import stable_split
-from apptk.applications.tatoeba_pairs import load_pairs
-from apptk.applications.text_classifier import (
+from apptk.applications.fill_mask.masker import DEFAULT_MODEL
+from apptk.applications.text.splits import stable_split
+from apptk.applications.text.tatoeba_pairs import load_pairs
+from apptk.applications.text_classifier.classifier import (
     TextClassifier,
     TextClassifierConfig,
     evaluate_text_classifier,

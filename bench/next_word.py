@@ -22,7 +22,7 @@ import time
 
 import keras
 
-from apptk.applications.next_word_training import (
+from apptk.applications.next_word.training import (
     NextWordConfig,
     build_language_model,
     compile_language_model,
@@ -31,7 +31,7 @@ from apptk.applications.next_word_training import (
     token_stream,
     window_dataset,
 )
-from apptk.applications.word_vocabulary import WordTokenizer, learn_word_vocabulary
+from apptk.applications.text.word_vocabulary import WordTokenizer, learn_word_vocabulary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data")
@@ -78,7 +78,7 @@ def corpus_splits() -> tuple[str, dict[str, list[str]]]:
             "validation": read_corpus(ptb["valid"]),
             "test": read_corpus(ptb["test"]),
         }
-    from apptk.applications.tatoeba_pairs import load_pairs
+    from apptk.applications.text.tatoeba_pairs import load_pairs
 
     pairs = load_pairs(os.path.join(DATA, "spa-eng.zip"))
     sentences = list(dict.fromkeys(pair.english for pair in pairs))

@@ -48,8 +48,8 @@ def classify(ctx, images, model_path, top_k, batch_size, as_json, explain):
     A file that cannot be read gets a one-line error and the others are still answered;
     the exit status is then 1.
     """
-    from apptk.applications.image_classification import ImageClassifier
-    from apptk.applications.image_data import expand_image_paths
+    from apptk.applications.image.classifier import ImageClassifier
+    from apptk.applications.image.data import expand_image_paths
 
     prediction_command()
     paths, results = expand_image_paths(list(images))

@@ -35,8 +35,8 @@ def evaluate():
 @json_option("Print the metrics as JSON.")
 def evaluate_translate(data, model_path, beam, limit, as_json):
     """BLEU and chrF (sacrebleu, all references) on the test split, and sentences/s."""
-    from apptk.applications.translation import Translator
-    from apptk.applications.translation_evaluation import evaluate_translator
+    from apptk.applications.translation.translator import Translator
+    from apptk.applications.translation.evaluation import evaluate_translator
 
     metrics = evaluate_translator(Translator.load(model_path), data, beam_size=beam, limit=limit)
     echo_json(metrics) if as_json else echo_metrics(metrics)
@@ -48,8 +48,8 @@ def evaluate_translate(data, model_path, beam, limit, as_json):
 @json_option("Print the metrics as JSON.")
 def evaluate_next_word(file, model_path, as_json):
     """Perplexity and top-1/top-5 next-word accuracy on the lines of FILE."""
-    from apptk.applications.next_word import NextWordPredictor
-    from apptk.applications.next_word_evaluation import evaluate_next_word
+    from apptk.applications.next_word.predictor import NextWordPredictor
+    from apptk.applications.next_word.evaluation import evaluate_next_word
 
     metrics = evaluate_next_word(NextWordPredictor.load(model_path), file)
     echo_json(metrics) if as_json else echo_metrics(metrics)
@@ -62,8 +62,8 @@ def evaluate_next_word(file, model_path, as_json):
 @json_option("Print the metrics as JSON.")
 def evaluate_fill_mask(file, model_path, limit, as_json):
     """Masked-token accuracy and pseudo-perplexity on the lines of FILE."""
-    from apptk.applications.fill_mask import FillMasker
-    from apptk.applications.fill_mask_evaluation import evaluate_fill_mask
+    from apptk.applications.fill_mask.masker import FillMasker
+    from apptk.applications.fill_mask.evaluation import evaluate_fill_mask
 
     metrics = evaluate_fill_mask(FillMasker.load(model_path), file, limit=limit)
     echo_json(metrics) if as_json else echo_metrics(metrics)
@@ -77,7 +77,7 @@ def evaluate_fill_mask(file, model_path, limit, as_json):
 @json_option("Print the metrics as JSON.")
 def evaluate_text_classifier(file, model_path, as_json):
     """Accuracy and per-label precision/recall on FILE, lines of text<TAB>label."""
-    from apptk.applications.text_classifier import TextClassifier, evaluate_text_classifier
+    from apptk.applications.text_classifier.classifier import TextClassifier, evaluate_text_classifier
 
     metrics = evaluate_text_classifier(TextClassifier.load(model_path), file)
     echo_json(metrics) if as_json else echo_metrics(metrics)
@@ -102,8 +102,8 @@ def _ratio_text(value: float | None) -> str:
 def evaluate_image(folder, model_path, plot_path, as_json):
     """Accuracy, per-class precision/recall and a confusion-matrix PNG on FOLDER, one
     sub-folder of photos per class."""
-    from apptk.applications.image_classification import ImageClassifier
-    from apptk.applications.image_evaluation import evaluate_image_classifier
+    from apptk.applications.image.classifier import ImageClassifier
+    from apptk.applications.image.evaluation import evaluate_image_classifier
 
     with warnings_as_lines():
         classifier = ImageClassifier.load(model_path)

@@ -23,7 +23,7 @@ CLASSIFIER_HELP = "A fitted text-classifier folder (apptk fit text-classifier)."
 @json_option("Print JSON: for each [MASK], a list of {token, probability}.")
 def fill_mask(text, model_path, top_k, as_json):
     """List the likeliest words for each [MASK] in TEXT, with probabilities."""
-    from apptk.applications.fill_mask import FillMasker, insert_filler
+    from apptk.applications.fill_mask.masker import FillMasker, insert_filler
 
     prediction_command()
     masker = FillMasker.load(model_path)
@@ -48,7 +48,7 @@ def fill_mask(text, model_path, top_k, as_json):
 @json_option("Print JSON: for each text, every label with its probability.")
 def classify_text(texts, model_path, as_json):
     """Label each of TEXTS with a fitted text classifier."""
-    from apptk.applications.text_classifier import TextClassifier
+    from apptk.applications.text_classifier.classifier import TextClassifier
 
     prediction_command()
     results = TextClassifier.load(model_path)(list(texts))

@@ -47,7 +47,7 @@ def fit_translate(
     data, out, epochs, max_pairs, hidden_dim, layers, vocabulary_size, resume, force, strategy
 ):
     """Train an English→Spanish Transformer translator."""
-    from apptk.applications.translation_training import TranslatorConfig, fit_translator
+    from apptk.applications.translation.training import TranslatorConfig, fit_translator
 
     config = TranslatorConfig(
         epochs=epochs,
@@ -124,7 +124,7 @@ def fit_next_word(
     strategy,
 ):
     """Train a next-word language model on CORPUS, any UTF-8 text file."""
-    from apptk.applications.next_word_training import NextWordConfig, fit_next_word
+    from apptk.applications.next_word.training import NextWordConfig, fit_next_word
 
     config = NextWordConfig(
         cell=cell,
@@ -170,7 +170,7 @@ def fit_fill_mask(
     corpus, out, epochs, hidden_dim, layers, vocabulary_size, max_length, resume, force, strategy
 ):
     """Pre-train a BERT-style masked language model on CORPUS, a UTF-8 text file."""
-    from apptk.applications.fill_mask_training import FillMaskConfig, fit_fill_mask
+    from apptk.applications.fill_mask.training import FillMaskConfig, fit_fill_mask
 
     config = FillMaskConfig(
         epochs=epochs,
@@ -218,7 +218,7 @@ def fit_text_classifier(
     data, out, epochs, encoder, from_scratch, validation, learning_rate, resume, force, strategy
 ):
     """Fine-tune the masked-LM encoder on DATA, lines of text<TAB>label."""
-    from apptk.applications.text_classifier import TextClassifierConfig, fit_text_classifier
+    from apptk.applications.text_classifier.classifier import TextClassifierConfig, fit_text_classifier
 
     config = TextClassifierConfig(epochs=epochs, learning_rate=learning_rate)
     summary = fit_text_classifier(
@@ -300,7 +300,7 @@ def fit_image(
     strategy,
 ):
     """Train an image classifier on FOLDER, one sub-folder of photos per class."""
-    from apptk.applications.image_training import DEFAULT_IMAGE_SIZES, ImageConfig, fit_image
+    from apptk.applications.image.training import DEFAULT_IMAGE_SIZES, ImageConfig, fit_image
 
     config = ImageConfig(
         arch=arch,

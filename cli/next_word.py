@@ -10,7 +10,7 @@ MODEL_HELP = "A fitted next-word folder or an exported SavedModel (default: the 
 
 
 def _load(model_path, text):
-    from apptk.applications.next_word import NextWordPredictor
+    from apptk.applications.next_word.predictor import NextWordPredictor
 
     prediction_command()
     predictor = NextWordPredictor.load(model_path)

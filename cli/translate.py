@@ -54,7 +54,7 @@ def _translate_lines(translator, lines: list[str], beam: int) -> list[dict]:
 )
 def translate(texts, model_path, beam, as_json, attention_plot):
     """Translate English TEXTS to Spanish (- reads one sentence per line from stdin)."""
-    from apptk.applications.translation import Translator
+    from apptk.applications.translation.translator import Translator
 
     prediction_command()
     lines = _read_texts(texts)
@@ -63,7 +63,7 @@ def translate(texts, model_path, beam, as_json, attention_plot):
     translator = Translator.load(model_path)
     answers = _translate_lines(translator, lines, beam)
     if attention_plot:
-        from apptk.applications.plots import plot_attention_map
+        from apptk.applications.run.plots import plot_attention_map
 
         first = next(i for i, line in enumerate(lines) if line.strip())  # stdin may start blank
         source_tokens, target_tokens, weights = translator.cross_attention(

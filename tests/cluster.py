@@ -83,8 +83,8 @@ import json, sys, time
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from apptk.applications.next_word_training import NextWordConfig, fit_next_word
-from apptk.applications.training import read_history
+from apptk.applications.next_word.training import NextWordConfig, fit_next_word
+from apptk.applications.run.training import read_history
 corpus, out, config = sys.argv[1], sys.argv[2], NextWordConfig(**json.loads(sys.argv[3]))
 results = {}
 for name in ("one-device", "mirrored"):

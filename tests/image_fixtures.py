@@ -12,7 +12,7 @@ import numpy as np
 from keras.src.utils import file_utils
 from PIL import Image
 
-from apptk.applications.image_backbones import BACKBONES, WeightsFile
+from apptk.applications.models.image_backbones import BACKBONES, WeightsFile
 
 COLOURS = {"blue": (40, 60, 220), "green": (40, 200, 60), "red": (220, 40, 40)}
 EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "BMP": ".bmp"}
@@ -72,7 +72,7 @@ def session_photos(tmp_path_factory) -> str:
 
 def session_cnn(tmp_path_factory) -> tuple[str, dict]:
     """`TINY_CNN` fitted on `session_photos` once per test session: its folder and summary."""
-    from apptk.applications.image_training import ImageConfig, fit_image
+    from apptk.applications.image.training import ImageConfig, fit_image
 
     out = tmp_path_factory.getbasetemp() / "tiny_cnn"
     summary_file = tmp_path_factory.getbasetemp() / "tiny_cnn_summary.json"

@@ -119,7 +119,7 @@ def test_translate_huge_text_is_an_error(tiny_saved_model):
 
 
 def test_attention_plot(tiny_saved_model, tmp_path, monkeypatch):
-    from apptk.applications import plots
+    from apptk.applications.run import plots
 
     drawn = []
     original = plots.plot_attention_map

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from apptk.applications.next_word import DEFAULT_MODEL as DEFAULT_NEXT_WORD
-from apptk.applications.next_word import NextWordPredictor
-from apptk.applications.translation import DEFAULT_MODEL as DEFAULT_TRANSLATOR
-from apptk.applications.translation import Translator
-from apptk.applications.translation_evaluation import held_out_references, score_translations
+from apptk.applications.next_word.predictor import DEFAULT_MODEL as DEFAULT_NEXT_WORD
+from apptk.applications.next_word.predictor import NextWordPredictor
+from apptk.applications.translation.translator import DEFAULT_MODEL as DEFAULT_TRANSLATOR
+from apptk.applications.translation.translator import Translator
+from apptk.applications.translation.evaluation import held_out_references, score_translations
 
 SHARED_PAIRS = Path(__file__).resolve().parents[2] / "shared" / "data" / "spa-eng.zip"
 
@@ -77,14 +77,14 @@ def test_console_script_translates_with_the_default_model():
 
 
 def test_default_fill_mask_model_is_shipped_within_15_megabytes():
-    from apptk.applications.fill_mask import DEFAULT_MODEL as DEFAULT_FILL_MASK
+    from apptk.applications.fill_mask.masker import DEFAULT_MODEL as DEFAULT_FILL_MASK
 
     assert os.path.isfile(os.path.join(DEFAULT_FILL_MASK, "saved_model.pb"))
     assert folder_megabytes(DEFAULT_FILL_MASK) <= 15.0
 
 
 def test_default_fill_mask_model_fills_everyday_sentences():
-    from apptk.applications.fill_mask import FillMasker
+    from apptk.applications.fill_mask.masker import FillMasker
 
     masker = FillMasker.load()
     fillers = masker(["I [MASK] you.", "What [MASK] is it?", "Where [MASK] you going?"], top_k=5)

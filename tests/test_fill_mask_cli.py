@@ -21,10 +21,10 @@ from fill_mask_fixtures import (
     write_lines,
 )
 
-from apptk.applications import training
-from apptk.applications.fill_mask import FillMasker
-from apptk.applications.fill_mask_evaluation import evaluate_fill_mask
-from apptk.applications.text_classifier import (
+from apptk.applications.run import training
+from apptk.applications.fill_mask.masker import FillMasker
+from apptk.applications.fill_mask.evaluation import evaluate_fill_mask
+from apptk.applications.text_classifier.classifier import (
     TextClassifier,
     evaluate_text_classifier,
     load_encoder,

@@ -20,18 +20,18 @@ from fill_mask_fixtures import (
 )
 
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
-from apptk.applications.fill_mask import (
+from apptk.applications.fill_mask.masker import (
     FillMasker,
     export_fill_mask,
     insert_filler,
     module_from_export,
 )
-from apptk.applications.fill_mask_evaluation import evaluate_fill_mask
-from apptk.applications.fill_mask_training import fit_fill_mask
-from apptk.applications.masked_tokens import mask_tokens
-from apptk.applications.sequence_losses import MaskedSequenceLoss, masked_accuracy
-from apptk.applications.text_processing import MAX_CHARACTERS
-from apptk.applications.wordpiece import (
+from apptk.applications.fill_mask.evaluation import evaluate_fill_mask
+from apptk.applications.fill_mask.training import fit_fill_mask
+from apptk.applications.fill_mask.data import mask_tokens
+from apptk.applications.models.sequence_losses import MaskedSequenceLoss, masked_accuracy
+from apptk.applications.text.processing import MAX_CHARACTERS
+from apptk.applications.text.wordpiece import (
     END_ID,
     MASK_ID,
     RESERVED_TOKENS,

@@ -20,7 +20,7 @@ from image_fixtures import (
     write_photo,
 )
 
-from apptk.applications.image_classification import ImageClassifier
+from apptk.applications.image.classifier import ImageClassifier
 from apptk.cli.main import apptk
 
 APPTK = Path(sys.executable).parent / "apptk"
@@ -139,7 +139,7 @@ def test_classify_with_the_default_imagenet_model(monkeypatch, tmp_path_factory,
     result = invoke("classify", mixed_files[0], "--top-k", "3", "--json")
     assert result.exit_code == 0, result.output
     [answer] = json.loads(result.stdout)
-    from apptk.applications.imagenet_labels import imagenet_labels
+    from apptk.applications.image.imagenet_labels import imagenet_labels
 
     assert len(answer["predictions"]) == 3
     assert all(p["label"] in imagenet_labels() for p in answer["predictions"])

@@ -9,7 +9,7 @@ from image_fixtures import COLOURS, make_image_folder, photo, truncated_jpeg, wr
 from PIL import Image
 
 from apptk.applications.errors import DataError
-from apptk.applications.image_data import (
+from apptk.applications.image.data import (
     DecodeImages,
     decode_image,
     drop_unreadable,

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from apptk.applications.masked_tokens import (
+from apptk.applications.fill_mask.data import (
     has_known_token,
     mask_tokens,
     masked_dataset,
     max_predictions,
     sentence_ids,
 )
-from apptk.applications.wordpiece import (
+from apptk.applications.text.wordpiece import (
     END_ID,
     MASK_ID,
     PAD_ID,

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from next_word_fixtures import fitted_folder, synthetic_lines, write_corpus
 
-from apptk.applications.next_word import NextWordPredictor
+from apptk.applications.next_word.predictor import NextWordPredictor
 from apptk.cli.main import apptk
 
 PUNCTUATION = r"([\.\?\!,;:¿¡\"\(\)])"

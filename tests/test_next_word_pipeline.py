@@ -13,10 +13,10 @@ import tensorflow as tf
 from next_word_fixtures import fitted_folder, synthetic_lines, tiny_config, write_corpus
 
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
-from apptk.applications.next_word import MAX_CHARACTERS, NextWordPredictor, export_next_word
-from apptk.applications.next_word_evaluation import evaluate_next_word
-from apptk.applications.next_word_training import fit_next_word
-from apptk.applications.wordpiece import RESERVED_TOKENS, START_ID, UNK_ID, read_vocabulary
+from apptk.applications.next_word.predictor import MAX_CHARACTERS, NextWordPredictor, export_next_word
+from apptk.applications.next_word.evaluation import evaluate_next_word
+from apptk.applications.next_word.training import fit_next_word
+from apptk.applications.text.wordpiece import RESERVED_TOKENS, START_ID, UNK_ID, read_vocabulary
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PUNCTUATION = r"([\.\?\!,;:¿¡\"\(\)])"
@@ -471,7 +471,7 @@ def test_loading_a_savedmodel_of_another_kind_is_a_model_file_error(tmp_path):
 
 
 def test_generated_text_gets_readable_casing(lstm):
-    from apptk.applications.next_word import _restore_case
+    from apptk.applications.next_word.predictor import _restore_case
 
     assert _restore_case("said i would . then he left", "Tom") == "said I would . Then he left"
     assert _restore_case("the end", "It was fine.") == "The end"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from apptk.applications.errors import DataError
-from apptk.applications.tatoeba_pairs import (
+from apptk.applications.text.tatoeba_pairs import (
     MEMBER_NAME,
     SentencePair,
     group_references,
@@ -137,7 +137,7 @@ def test_split_is_the_same_in_every_process(shared_pairs):
     sentences = [pair.english for pair in random.Random(1).sample(shared_pairs, 500)]
     script = (
         "import json, sys\n"
-        "from apptk.applications.tatoeba_pairs import split_of\n"
+        "from apptk.applications.text.tatoeba_pairs import split_of\n"
         "print(json.dumps([split_of(s) for s in json.loads(sys.stdin.read())]))\n"
     )
     for hash_seed in ("1", "2"):

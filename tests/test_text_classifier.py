@@ -16,7 +16,7 @@ from fill_mask_fixtures import (
 )
 
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
-from apptk.applications.text_classifier import (
+from apptk.applications.text_classifier.classifier import (
     TextClassifier,
     TextClassifierConfig,
     evaluate_text_classifier,
@@ -24,7 +24,7 @@ from apptk.applications.text_classifier import (
     load_encoder,
     read_labelled_texts,
 )
-from apptk.applications.text_processing import MAX_CHARACTERS
+from apptk.applications.text.processing import MAX_CHARACTERS
 
 CLASSES = sorted(set(LABELS.values()))
 

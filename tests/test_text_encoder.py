@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from layer_checks import check_gradients_reach_weights, run_layer_checks
 
-from apptk.applications.masked_language_model import MaskedLanguageModel
-from apptk.applications.text_classifier_model import TextClassifierModel
-from apptk.applications.text_encoder import TextEncoder
+from apptk.applications.models.masked_language_model import MaskedLanguageModel
+from apptk.applications.models.text_classifier_model import TextClassifierModel
+from apptk.applications.models.text_encoder import TextEncoder
 
 VOCABULARY_SIZE = 40
 ENCODER = {

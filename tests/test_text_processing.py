@@ -3,7 +3,7 @@ import unicodedata
 import pytest
 import tensorflow as tf
 
-from apptk.applications.text_processing import (
+from apptk.applications.text.processing import (
     capitalize_first_letter,
     join_wordpieces,
     normalize_text,

@@ -4,15 +4,15 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from apptk.applications.learning_rate import WarmupInverseSquareRoot
-from apptk.applications.sequence_decoding import (
+from apptk.applications.models.learning_rate import WarmupInverseSquareRoot
+from apptk.applications.translation.decoding import (
     beam_search_decode,
     greedy_decode,
     naive_greedy_decode,
 )
-from apptk.applications.sequence_losses import MaskedSequenceLoss, masked_accuracy
-from apptk.applications.transformer_translator import TransformerTranslator
-from apptk.applications.wordpiece import END_ID, PAD_ID, RESERVED_TOKENS, START_ID
+from apptk.applications.models.sequence_losses import MaskedSequenceLoss, masked_accuracy
+from apptk.applications.models.transformer_translator import TransformerTranslator
+from apptk.applications.text.wordpiece import END_ID, PAD_ID, RESERVED_TOKENS, START_ID
 
 MAX_LENGTH = 12
 SOURCE_LENGTHS = [7, 2, 4, 6, 1, 5]

@@ -12,16 +12,17 @@ import tensorflow as tf
 from conftest import TINY_TRANSLATOR, synthetic_pair_lines
 from tensorflow.core.protobuf import saved_model_pb2
 
-from apptk.applications import model_folder, training
+from apptk.applications.run import model_folder
+from apptk.applications.run import training
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
-from apptk.applications.translation import MAX_CHARACTERS, Translator, export_translator
-from apptk.applications.translation_evaluation import (
+from apptk.applications.translation.translator import MAX_CHARACTERS, Translator, export_translator
+from apptk.applications.translation.evaluation import (
     evaluate_translator,
     held_out_references,
     score_translations,
 )
-from apptk.applications.translation_training import TranslatorConfig, fit_translator
-from apptk.applications.wordpiece import RESERVED_TOKENS, read_vocabulary, vocabulary_path
+from apptk.applications.translation.training import TranslatorConfig, fit_translator
+from apptk.applications.text.wordpiece import RESERVED_TOKENS, read_vocabulary, vocabulary_path
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SENTENCES = ["The red cat eats.", "Does the big dog run now?", "The small bird sleeps here."]

@@ -2,9 +2,9 @@ import pytest
 import tensorflow as tf
 
 from apptk.applications.errors import DataError
-from apptk.applications.next_word_training import split_corpus
-from apptk.applications.word_vocabulary import WordTokenizer, learn_word_vocabulary
-from apptk.applications.wordpiece import RESERVED_TOKENS, UNK_ID
+from apptk.applications.next_word.training import split_corpus
+from apptk.applications.text.word_vocabulary import WordTokenizer, learn_word_vocabulary
+from apptk.applications.text.wordpiece import RESERVED_TOKENS, UNK_ID
 
 RESERVED = list(RESERVED_TOKENS)
 

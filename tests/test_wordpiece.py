@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from apptk.applications.errors import ModelFileError
-from apptk.applications.wordpiece import (
+from apptk.applications.text.wordpiece import (
     END_ID,
     PAD_ID,
     RESERVED_TOKENS,

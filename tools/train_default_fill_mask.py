@@ -10,8 +10,8 @@ fill-mask --model runs/fill_mask --out savedmodels/fill_mask/1 --force` ships it
 import os
 import sys
 
-from apptk.applications.fill_mask_training import FillMaskConfig, fit_fill_mask
-from apptk.applications.tatoeba_pairs import write_english_corpus
+from apptk.applications.fill_mask.training import FillMaskConfig, fit_fill_mask
+from apptk.applications.text.tatoeba_pairs import write_english_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL_PAIRS = os.path.join(ROOT, "..", "shared", "data", "spa-eng.zip")

@@ -10,8 +10,8 @@ Writes the distinct English sentences to runs/tatoeba_english.txt, fits runs/nex
 import os
 import sys
 
-from apptk.applications.next_word_training import NextWordConfig, fit_next_word
-from apptk.applications.tatoeba_pairs import write_english_corpus
+from apptk.applications.next_word.training import NextWordConfig, fit_next_word
+from apptk.applications.text.tatoeba_pairs import write_english_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL_PAIRS = os.path.join(ROOT, "..", "shared", "data", "spa-eng.zip")

@@ -10,7 +10,7 @@ otherwise), writes the model folder to runs/en_es; `apptk export translate --mod
 import os
 import sys
 
-from apptk.applications.translation_training import TranslatorConfig, fit_translator
+from apptk.applications.translation.training import TranslatorConfig, fit_translator
 
 LOCAL_PAIRS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "spa-eng.zip")
 

@@ -1,0 +1,167 @@
+"""The training machinery every pipeline shares: callbacks, resume, curves, atomic saving."""
+
+import csv
+import os
+import time
+
+import keras
+
+from apptk.applications.run.model_folder import (
+    BEST_CHECKPOINT,
+    WEIGHTS_FILE,
+    save_weights_atomically,
+)
+
+HISTORY_FILE = "history.csv"
+CURVES_FILE = "training_curves.png"
+
+
+def training_callbacks(
+    folder: str, patience: int, backup: bool = True, writes_files: bool = True
+) -> list[keras.callbacks.Callback]:
+    """Checkpoint every epoch (resumed after an interrupt), early stopping, logs.
+
+    `BackupAndRestore` keeps the latest epoch's full training state under `folder/backup` so
+    an interrupted run restarted with the same command continues where it stopped; the best
+    weights so far are kept in `folder/checkpoints/best.weights.h5`.
+
+    Args:
+        folder: the model folder.
+        patience: epochs without a better validation loss before stopping.
+        backup: include `BackupAndRestore` (the multi-worker loop backs up by itself).
+        writes_files: False on the workers of a cluster other than the chief, which keep
+            only early stopping.
+    """
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=patience, restore_best_weights=True
+    )
+    if not writes_files:
+        return [early_stopping]
+    best = os.path.join(folder, BEST_CHECKPOINT)
+    os.makedirs(os.path.dirname(best), exist_ok=True)
+    # A resumed run must not let its first epoch overwrite a better earlier checkpoint.
+    earlier_losses = read_history(folder).get("val_loss", [])
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(
+            best,
+            monitor="val_loss",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=min(earlier_losses) if earlier_losses else None,
+        ),
+        early_stopping,
+        keras.callbacks.CSVLogger(os.path.join(folder, HISTORY_FILE), append=True),
+        keras.callbacks.TensorBoard(os.path.join(folder, "logs")),
+    ]
+    if backup:
+        backup_folder = os.path.join(folder, "backup")
+        callbacks.insert(
+            0, keras.callbacks.BackupAndRestore(backup_folder, delete_checkpoint=False)
+        )
+    return callbacks
+
+
+def fit_and_save(
+    model: keras.Model,
+    train,
+    validation,
+    folder: str,
+    epochs: int,
+    patience: int,
+    strategy=None,
+    chief_folder: str | None = None,
+):
+    """Trains with the shared callbacks, then keeps the best epoch as the model.
+
+    Args:
+        model: a compiled model, built under `strategy.scope()` when there is a strategy.
+        train: the training dataset (global batches).
+        validation: the validation dataset.
+        folder: this process's model folder (a scratch folder on non-chief workers).
+        epochs: most epochs.
+        patience: early-stopping patience.
+        strategy: the `tf.distribute` strategy; a multi-worker one trains with
+            `fit_across_workers` (Keras' `fit` cannot run under it), others with `model.fit`.
+        chief_folder: the chief's model folder, whose backup every worker resumes from
+            (default: `folder`).
+
+    Returns:
+        A summary: epochs run, best validation loss, wall seconds, parameters. On the chief
+        the model folder gets `model.weights.h5` (atomically) and `training_curves.png`.
+    """
+    from apptk.applications.run import distribution
+
+    started = time.perf_counter()
+    chief = distribution.is_chief(strategy)
+    if strategy is not None and distribution.is_multi_worker(strategy):
+        from apptk.applications.run.multi_worker_training import fit_across_workers
+
+        callbacks = training_callbacks(folder, patience, backup=False, writes_files=chief)
+        backup_folder = os.path.join(chief_folder or folder, "backup")
+        history = fit_across_workers(
+            model, train, validation, epochs, callbacks, strategy, backup_folder
+        )
+    else:
+        history = model.fit(
+            train,
+            validation_data=validation,
+            epochs=epochs,
+            callbacks=training_callbacks(folder, patience),
+            verbose=1,
+        )
+    seconds = time.perf_counter() - started
+    best = os.path.join(folder, BEST_CHECKPOINT)
+    if chief and os.path.exists(best):
+        model.load_weights(best)
+    if chief:
+        save_weights_atomically(model, os.path.join(folder, WEIGHTS_FILE))
+        plot_training_curves(folder)
+    validation_losses = history.history.get("val_loss", [])
+    return {
+        "epochs": len(validation_losses),
+        "best_val_loss": min(validation_losses) if validation_losses else None,
+        "seconds": seconds,
+        "parameters": model.count_params(),
+    }
+
+
+def read_history(folder: str) -> dict[str, list[float]]:
+    """Reads `history.csv` (one row per epoch, resumed runs appended) into columns."""
+    path = os.path.join(folder, HISTORY_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path, newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row.get("epoch", "").isdigit()]
+    by_epoch = {int(row["epoch"]): row for row in rows}  # a resumed epoch replaces its first try
+    columns: dict[str, list[float]] = {}
+    for epoch in sorted(by_epoch):
+        for name, value in by_epoch[epoch].items():
+            if name != "epoch" and value not in ("", None):
+                columns.setdefault(name, []).append(float(value))
+    return columns
+
+
+def plot_training_curves(folder: str) -> str:
+    """Draws each metric's training and validation curve into `training_curves.png`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    history = read_history(folder)
+    metrics = [name for name in history if not name.startswith("val_") and name != "learning_rate"]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
+    for axis, name in zip(axes[0], metrics):
+        epochs = range(1, len(history[name]) + 1)
+        axis.plot(epochs, history[name], marker="o", label="train")
+        if f"val_{name}" in history:
+            axis.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(name)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    path = os.path.join(folder, CURVES_FILE)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

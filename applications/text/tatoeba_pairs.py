@@ -1,0 +1,101 @@
+"""The Tatoeba/ManyThings English–Spanish sentence pairs: download, parse, split."""
+
+import dataclasses
+import os
+import zipfile
+
+from apptk.applications.errors import DataError
+from apptk.applications.text.splits import SPLITS, stable_split
+
+SPA_ENG_URL = "http://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
+MEMBER_NAME = "spa-eng/spa.txt"
+
+
+@dataclasses.dataclass(frozen=True)
+class SentencePair:
+    english: str
+    spanish: str
+
+
+def download_pairs_file() -> str:
+    """Downloads `spa-eng.zip` once into the Keras cache (~/.keras/datasets) and returns it."""
+    import keras
+
+    return keras.utils.get_file("spa-eng.zip", origin=SPA_ENG_URL, cache_subdir="datasets")
+
+
+def _read_text(path: str) -> str:
+    if not os.path.exists(path):
+        raise DataError(f"Data file not found: {path}")
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                names = [n for n in archive.namelist() if n.endswith(".txt") and "about" not in n]
+                name = MEMBER_NAME if MEMBER_NAME in names else (names[0] if names else None)
+                if name is None:
+                    raise DataError(f"{path} holds no .txt pairs file.")
+                return archive.read(name).decode("utf-8")
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not UTF-8 text ({error.reason}).") from error
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DataError(f"Cannot read {path}: {error}") from error
+
+
+def parse_pairs(text: str, source: str = "<text>") -> list[SentencePair]:
+    """Parses `English<TAB>Spanish[<TAB>attribution]` lines; blank lines are skipped.
+
+    Raises:
+        DataError: naming the first malformed line.
+    """
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        columns = line.split("\t")
+        if len(columns) not in (2, 3) or not columns[0].strip() or not columns[1].strip():
+            raise DataError(
+                f"{source}, line {number}: expected 'English<TAB>Spanish[<TAB>attribution]', "
+                f"got {line[:60]!r}."
+            )
+        pairs.append(SentencePair(columns[0].strip(), columns[1].strip()))
+    if not pairs:
+        raise DataError(f"{source} holds no sentence pairs.")
+    return pairs
+
+
+def load_pairs(path: str | None = None) -> list[SentencePair]:
+    """Loads the pairs from `path` (a .txt or .zip), downloading the public file when None."""
+    path = path or download_pairs_file()
+    return parse_pairs(_read_text(path), source=path)
+
+
+def split_of(english: str) -> str:
+    """The split of an English sentence; all its translations share it (see `stable_split`)."""
+    return stable_split(english)
+
+
+def split_pairs(pairs: list[SentencePair]) -> dict[str, list[SentencePair]]:
+    """Splits pairs into train/validation/test by English source sentence."""
+    splits = {name: [] for name in SPLITS}
+    for pair in pairs:
+        splits[split_of(pair.english)].append(pair)
+    return splits
+
+
+def group_references(pairs: list[SentencePair]) -> tuple[list[str], list[list[str]]]:
+    """Groups pairs by English sentence: `(sources, references)` with every known translation."""
+    references: dict[str, list[str]] = {}
+    for pair in pairs:
+        references.setdefault(pair.english, []).append(pair.spanish)
+    return list(references), list(references.values())
+
+
+def write_english_corpus(path: str, pairs_file: str | None = None) -> str:
+    """Writes the distinct English sentences of the pairs, one per line: a text corpus."""
+    sentences = dict.fromkeys(pair.english for pair in load_pairs(pairs_file))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(sentences) + "\n")
+    return path

@@ -1,0 +1,270 @@
+"""English→Spanish translation: raw strings in, translations out.
+
+Example:
+
+>>> from apptk.applications.translation.translator import Translator
+>>> translator = Translator.load()  # the shipped default model
+>>> translator(["Hello, how are you?"])
+[{'translation': 'Hola, ¿cómo estás?', 'score': -0.12}]
+"""
+
+import os
+import re
+import warnings
+from collections.abc import Callable
+
+import tensorflow as tf
+
+from apptk.applications.run import model_folder
+from apptk.applications.errors import DataError
+from apptk.applications.run.export import export_module, load_saved_model
+from apptk.applications.translation.decoding import beam_search_decode, greedy_decode
+from apptk.applications.text.processing import MAX_CHARACTERS, capitalize_first_letter
+from apptk.applications.text.wordpiece import (
+    END_ID,
+    START_ID,
+    WordPieceTokenizer,
+    read_vocabulary,
+    vocabulary_path,
+)
+
+DEFAULT_MODEL = os.path.join(model_folder.SHIPPED_MODELS, "en_es", "1")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+STRINGS = tf.TensorSpec([None], tf.string, name="sentences")
+
+
+class TranslatorModule(tf.Module):
+    """The translation graph: tokenize, encode, decode with the cache, detokenize.
+
+    This is what `export` writes as a SavedModel; every function takes raw strings.
+
+    Args:
+        model: a built `TransformerTranslator`.
+        source_tokenizer: English `WordPieceTokenizer` (case-folding).
+        target_tokenizer: Spanish `WordPieceTokenizer`.
+        max_length: the longest token sequence the model was trained on.
+        beam_size: the beam of `serving_default`.
+    """
+
+    def __init__(self, model, source_tokenizer, target_tokenizer, max_length: int, beam_size=4):
+        super().__init__(name="translator")
+        self.model = model
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        self.max_length = max_length
+        self.beam_size = beam_size
+        # Plain Python attributes are not saved; these are, for the restored module.
+        self.max_length_variable = tf.Variable(max_length, trainable=False, name="max_length")
+
+    def _source_ids(self, sentences):
+        ids = self.source_tokenizer.tokenize(sentences)[:, : self.max_length]
+        ids = ids.to_tensor(default_value=0)
+        return tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])
+
+    def _answer(self, token_ids, scores):
+        translations = capitalize_first_letter(self.target_tokenizer.detokenize(token_ids))
+        return {"translations": translations, "scores": scores}
+
+    @tf.function(input_signature=[STRINGS])
+    def serve(self, sentences):
+        """Beam search with the default beam: `{"translations", "scores"}`."""
+        return self.beam_search(sentences, tf.constant(self.beam_size))
+
+    @tf.function(input_signature=[STRINGS])
+    def greedy(self, sentences):
+        encoder_output, source_mask = self.model.encode(self._source_ids(sentences))
+        return self._answer(
+            *greedy_decode(self.model, encoder_output, source_mask, self.max_length)
+        )
+
+    @tf.function(input_signature=[STRINGS, tf.TensorSpec([], tf.int32, name="beam_size")])
+    def beam_search(self, sentences, beam_size):
+        encoder_output, source_mask = self.model.encode(self._source_ids(sentences))
+        return self._answer(
+            *beam_search_decode(self.model, encoder_output, source_mask, self.max_length, beam_size)
+        )
+
+    @tf.function(
+        input_signature=[STRINGS, tf.TensorSpec([None, None], tf.int32, name="target_ids")]
+    )
+    def teacher_forced_logits(self, sentences, target_ids):
+        """Runs the whole model on sentences and target prefixes: `{"logits": (b, t, vocab)}`.
+
+        What the classic Keras example calls once per generated token; `bench/translate.py`
+        uses it as the no-cache baseline.
+        """
+        encoder_output, source_mask = self.model.encode(self._source_ids(sentences))
+        return {"logits": self.model.decode(target_ids, encoder_output, source_mask)}
+
+    @tf.function(input_signature=[STRINGS])
+    def token_counts(self, sentences):
+        """Number of source tokens of each sentence, before truncation to `max_length`."""
+        return {"token_counts": self.source_tokenizer.tokenize(sentences).row_lengths()}
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.string)])
+    def cross_attention(self, sentence, translation):
+        """Last decoder block's cross-attention, averaged over heads, with both token lists."""
+        source_ids = self._source_ids(sentence[None])
+        target_ids = self.target_tokenizer.tokenize(translation[None])[:, : self.max_length - 1]
+        target_ids = target_ids.to_tensor()
+        decoder_input = tf.concat([tf.fill([1, 1], START_ID), target_ids], axis=1)
+        encoder_output, source_mask = self.model.encode(source_ids)
+        _, attention = self.model.decode(
+            decoder_input, encoder_output, source_mask, return_attention=True
+        )
+        # Row t is the attention used to produce token t (the [END] token last).
+        produced = tf.concat([target_ids, tf.fill([1, 1], END_ID)], axis=1)
+        return {
+            "weights": tf.reduce_mean(attention[0], axis=0),  # (target, source)
+            "source_tokens": tf.gather(self.source_tokenizer.tokens, source_ids[0]),
+            "target_tokens": tf.gather(self.target_tokenizer.tokens, produced[0]),
+        }
+
+
+def module_from_folder(folder: str) -> TranslatorModule:
+    """Rebuilds the translation graph from a fitted model folder (config, vocabularies, weights)."""
+    from apptk.applications.translation.training import KIND, TranslatorConfig, build_model
+
+    config = model_folder.read_config(folder, TranslatorConfig, KIND)
+    source_vocabulary = read_vocabulary(vocabulary_path(folder, "source"))
+    target_vocabulary = read_vocabulary(vocabulary_path(folder, "target"))
+    model = build_model(config, len(source_vocabulary), len(target_vocabulary))
+    model_folder.load_fitted_weights(model, folder)
+    return TranslatorModule(
+        model,
+        WordPieceTokenizer(source_vocabulary, case_fold=True, name="source_tokenizer"),
+        WordPieceTokenizer(target_vocabulary, case_fold=False, name="target_tokenizer"),
+        config.max_length,
+    )
+
+
+class Translator:
+    """English→Spanish translation pipeline over a fitted folder or an exported SavedModel.
+
+    Args:
+        module: a `TranslatorModule`, or the object `tf.saved_model.load` returns for one.
+        max_length: the model's longest source in tokens.
+    """
+
+    def __init__(self, module, max_length: int):
+        self.module = module
+        self.max_length = max_length
+
+    @classmethod
+    def load(cls, path: str | None = None) -> "Translator":
+        """Loads the default model when `path` is None, else a model folder or SavedModel."""
+        path = path or DEFAULT_MODEL
+        if os.path.exists(os.path.join(path, model_folder.CONFIG_FILE)):
+            module = module_from_folder(path)
+            return cls(module, module.max_length)
+        module = load_saved_model(path, required_function="beam_search", kind="translation")
+        max_length = int(module.max_length_variable.numpy())
+        return cls(module, max_length)
+
+    @staticmethod
+    def _checked(text: str) -> str:
+        text = " ".join(text.split())
+        if not text:
+            raise DataError("Nothing to translate: the text is empty.")
+        if len(text) > MAX_CHARACTERS:
+            raise DataError(
+                f"The text is {len(text):,} characters long; the limit is {MAX_CHARACTERS:,}."
+            )
+        return text
+
+    def _token_counts(self, texts: list[str]) -> list[int]:
+        return [int(n) for n in self.module.token_counts(tf.constant(texts))["token_counts"]]
+
+    def _pieces(self, texts: list[str]) -> list[list[str]]:
+        """Each text as one piece, or split into sentences when it is too long for the model."""
+        # Every token holds at least one non-space character, so only texts with more
+        # characters than the model's maximum can be too long: count tokens for those alone.
+        maybe_long = [i for i, t in enumerate(texts) if len(t.replace(" ", "")) > self.max_length]
+        counts = self._token_counts([texts[i] for i in maybe_long]) if maybe_long else []
+        pieces = [[text] for text in texts]
+        for index, count in zip(maybe_long, counts):
+            if count > self.max_length:
+                pieces[index] = _SENTENCE_END.split(texts[index])
+                if any(n > self.max_length for n in self._token_counts(pieces[index])):
+                    warnings.warn(
+                        f"A sentence is longer than the model's {self.max_length} tokens; "
+                        "its end is cut off before translation.",
+                        stacklevel=3,
+                    )
+        return pieces
+
+    def __call__(
+        self,
+        texts: list[str],
+        beam_size: int = 4,
+        batch_size: int = 64,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> list[dict]:
+        """Translates each text; returns `[{"translation": str, "score": float}, ...]`.
+
+        Texts longer than the model's maximum are translated sentence by sentence; the score
+        is the mean log-probability per token (closer to 0 is more confident).
+
+        Args:
+            texts: English texts (a single string is accepted too).
+            beam_size: 1 for greedy decoding, else the beam width.
+            batch_size: sentences decoded together.
+            on_batch: called with the number of sentences after each batch (progress bars).
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        pieces = self._pieces([self._checked(text) for text in texts])
+        flat = [piece for text_pieces in pieces for piece in text_pieces]
+        translations, scores = [], []
+        for start in range(0, len(flat), batch_size):
+            batch = tf.constant(flat[start : start + batch_size])
+            if beam_size <= 1:
+                result = self.module.greedy(batch)
+            else:
+                result = self.module.beam_search(batch, tf.constant(beam_size))
+            translations += [t.decode("utf-8") for t in result["translations"].numpy()]
+            scores += [float(s) for s in result["scores"].numpy()]
+            if on_batch:
+                on_batch(len(batch))
+        answers, position = [], 0
+        for text_pieces in pieces:
+            count = len(text_pieces)
+            answers.append(
+                {
+                    "translation": " ".join(translations[position : position + count]),
+                    "score": round(sum(scores[position : position + count]) / count, 4),
+                }
+            )
+            position += count
+        return answers
+
+    def cross_attention(self, text: str, translation: str):
+        """`(source_tokens, target_tokens, weights (target, source))` for an attention plot."""
+        result = self.module.cross_attention(tf.constant(text), tf.constant(translation))
+        source = [t.decode("utf-8") for t in result["source_tokens"].numpy()]
+        target = [t.decode("utf-8") for t in result["target_tokens"].numpy()]
+        return source, target, result["weights"].numpy()
+
+
+def export_translator(translator: Translator, out: str, force: bool = False) -> str:
+    """Writes a TF Serving SavedModel (`serving_default`: strings in, translations out).
+
+    A fitted model is exported with its token tables stored in float16, which keeps the
+    shipped model small; the tables are read back as float32, and translations stay the same.
+    """
+    module = translator.module
+    if isinstance(module, TranslatorModule):
+        module = TranslatorModule(
+            module.model.with_half_precision_embeddings(),
+            module.source_tokenizer,
+            module.target_tokenizer,
+            module.max_length,
+            module.beam_size,
+        )
+    signatures = {
+        "serving_default": module.serve,
+        "greedy": module.greedy,
+        "beam_search": module.beam_search,
+    }
+    return export_module(module, out, signatures, force=force)
