@@ -3,6 +3,7 @@
 from apptk.layers.conv_block import ConvBlock
 from apptk.layers.feed_forward import FeedForward
 from apptk.layers.gru_cell import GRUCell
+from apptk.layers.initializers import clone_initializer
 from apptk.layers.lstm_cell import LSTMCell
 from apptk.layers.multi_head_attention import MultiHeadAttention
 from apptk.layers.position_embedding import PositionEmbedding
@@ -24,4 +25,5 @@ __all__ = [
     "TokenAndPositionEmbedding",
     "TransformerDecoderBlock",
     "TransformerEncoderBlock",
+    "clone_initializer",
 ]

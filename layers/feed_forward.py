@@ -2,6 +2,8 @@
 
 import keras
 
+from apptk.layers.initializers import clone_initializer
+
 
 @keras.saving.register_keras_serializable(package="apptk")
 class FeedForward(keras.layers.Layer):
@@ -11,7 +13,8 @@ class FeedForward(keras.layers.Layer):
         intermediate_dim: size of the inner layer.
         activation: activation of the inner layer.
         dropout: dropout rate after the inner activation.
-        kernel_initializer: initializer for both kernels.
+        kernel_initializer: initializer for both kernels; each dense layer gets its own clone
+            (see `clone_initializer`).
         **kwargs: standard layer arguments.
 
     Call arguments:
@@ -45,7 +48,7 @@ class FeedForward(keras.layers.Layer):
         self.inner_dense = keras.layers.Dense(
             intermediate_dim,
             activation=self.activation,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=clone_initializer(self.kernel_initializer, "inner_dense"),
             dtype=policy,
             name="inner_dense",
         )
@@ -56,7 +59,7 @@ class FeedForward(keras.layers.Layer):
         self.inner_dense.build(inputs_shape)
         self.output_dense = keras.layers.Dense(
             inputs_shape[-1],
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=clone_initializer(self.kernel_initializer, "output_dense"),
             dtype=self.dtype_policy,
             name="output_dense",
         )

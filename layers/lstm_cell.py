@@ -97,12 +97,12 @@ class LSTMCell(RecurrentCell):
         self.state_size = [units, units]
 
     def initialize_bias(self, shape, dtype=None):
+        bias = super().initialize_bias(shape, dtype=dtype)
         if not self.unit_forget_bias:
-            return self.bias_initializer(shape, dtype=dtype)
-        b_i = self.bias_initializer((self.units,), dtype=dtype)
-        b_f = ops.ones((self.units,), dtype=dtype)
-        b_c_o = self.bias_initializer((2 * self.units,), dtype=dtype)
-        return ops.concatenate([b_i, b_f, b_c_o])
+            return bias
+        # One draw for all four gates, so a seeded initializer does not repeat b_i in b_c.
+        b_i, _, b_c, b_o = ops.split(bias, 4)
+        return ops.concatenate([b_i, ops.ones_like(b_i), b_c, b_o])
 
     def call(self, inputs, states, training=False):
         h_prev, c_prev = states

@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from apptk.layers.initializers import clone_initializer
+
 
 def _large_negative(dtype) -> float:
     # float16 overflows at -1e9; its most negative finite value is about -65504.
@@ -53,8 +55,10 @@ class MultiHeadAttention(keras.layers.Layer):
         dropout: dropout rate on the attention weights.
         use_bias: whether the projections have biases.
         output_dim: size of the output; defaults to the query's last dimension.
-        kernel_initializer: initializer for the projection kernels.
-        bias_initializer: initializer for the projection biases.
+        kernel_initializer: initializer for the projection kernels; each kernel gets its own
+            clone (see `clone_initializer`), so the query, key and value kernels never start
+            equal.
+        bias_initializer: initializer for the projection biases, cloned alike.
         seed: seed for the attention dropout.
         **kwargs: standard layer arguments (`name`, `dtype`, ...).
 
@@ -120,14 +124,14 @@ class MultiHeadAttention(keras.layers.Layer):
         kernel = self.add_weight(
             name=f"{name}_kernel",
             shape=(input_dim, self.num_heads, head_dim),
-            initializer=self.kernel_initializer,
+            initializer=clone_initializer(self.kernel_initializer, f"{name}_kernel"),
         )
         bias = None
         if self.use_bias:
             bias = self.add_weight(
                 name=f"{name}_bias",
                 shape=(self.num_heads, head_dim),
-                initializer=self.bias_initializer,
+                initializer=clone_initializer(self.bias_initializer, f"{name}_bias"),
             )
         return kernel, bias
 
@@ -143,12 +147,14 @@ class MultiHeadAttention(keras.layers.Layer):
         self.output_kernel = self.add_weight(
             name="output_kernel",
             shape=(self.num_heads, self.value_dim, output_dim),
-            initializer=self.kernel_initializer,
+            initializer=clone_initializer(self.kernel_initializer, "output_kernel"),
         )
         self.output_bias = None
         if self.use_bias:
             self.output_bias = self.add_weight(
-                name="output_bias", shape=(output_dim,), initializer=self.bias_initializer
+                name="output_bias",
+                shape=(output_dim,),
+                initializer=clone_initializer(self.bias_initializer, "output_bias"),
             )
         self.built = True
 

@@ -7,13 +7,17 @@ import keras
 # the mixin publicly; its own SimpleRNNCell, LSTMCell and GRUCell rely on it the same way.
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
+from apptk.layers.initializers import clone_initializer
+
 
 class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
     """Base of apptk's recurrent cells; subclasses write `call` from their equations.
 
     Holds the arguments every cell takes, creates `kernel (input_dim, gates * units)`,
     `recurrent_kernel (units, gates * units)` and `bias` in Keras' own layouts, and applies
-    the per-sequence input and recurrent dropout masks.
+    the per-sequence input and recurrent dropout masks. Each weight gets its own clone of its
+    initializer (see `clone_initializer`), so one seeded initializer passed for all three does
+    not start them equal.
 
     Args:
         units: size of the output and of each state.
@@ -69,17 +73,17 @@ class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
         return (self.gates * self.units,)
 
     def initialize_bias(self, shape, dtype=None):
-        return self.bias_initializer(shape, dtype=dtype)
+        return clone_initializer(self.bias_initializer, "bias")(shape, dtype=dtype)
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
             shape=(input_shape[-1], self.gates * self.units),
-            initializer=self.kernel_initializer,
+            initializer=clone_initializer(self.kernel_initializer, "kernel"),
             name="kernel",
         )
         self.recurrent_kernel = self.add_weight(
             shape=(self.units, self.gates * self.units),
-            initializer=self.recurrent_initializer,
+            initializer=clone_initializer(self.recurrent_initializer, "recurrent_kernel"),
             name="recurrent_kernel",
         )
         self.bias = None

@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from apptk.layers.initializers import clone_initializer
 from apptk.layers.position_embedding import PositionEmbedding
 from apptk.layers.positional_encoding import PositionalEncoding
 
@@ -33,7 +34,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         scale_embeddings: bool. Whether to multiply token vectors by `sqrt(embedding_dim)`
             before adding positions.
         embeddings_initializer: str or `keras.initializers.Initializer`. Initializer of the
-            token embedding and, when `position_encoding="learned"`, of the position embedding.
+            token embedding and, when `position_encoding="learned"`, of the position embedding;
+            each gets its own clone (see `clone_initializer`).
         token_embedding_dtype: optional dtype in which to store the token table, e.g.
             `"float16"` to halve the size of a large vocabulary's weights in saved models;
             vectors are cast to the layer's compute dtype when they are read.
@@ -89,7 +91,9 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.token_embedding = keras.layers.Embedding(
             vocabulary_size,
             embedding_dim,
-            embeddings_initializer=_clone(self.embeddings_initializer),
+            embeddings_initializer=clone_initializer(
+                self.embeddings_initializer, "token_embedding"
+            ),
             mask_zero=mask_zero,
             dtype=token_embedding_dtype or self.dtype_policy,
             name="token_embedding",
@@ -97,7 +101,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         if position_encoding == "learned":
             self.position_embedding = PositionEmbedding(
                 max_length,
-                initializer=_clone(self.embeddings_initializer),
+                initializer=clone_initializer(self.embeddings_initializer, "position_embedding"),
                 dtype=self.dtype_policy,
                 name="position_embedding",
             )
@@ -155,8 +159,3 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.embedding_dim)
-
-
-def _clone(initializer):
-    """Returns a fresh copy so the two embeddings do not share an initializer's seed state."""
-    return initializer.__class__.from_config(initializer.get_config())

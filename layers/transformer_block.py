@@ -3,11 +3,15 @@
 import keras
 
 from apptk.layers.feed_forward import FeedForward
+from apptk.layers.initializers import clone_initializer
 from apptk.layers.multi_head_attention import MultiHeadAttention
 
 
 class TransformerBlock(keras.layers.Layer):
     """Base of the encoder and decoder blocks; subclasses build their attentions and `call`.
+
+    Every argument is keyword-only: keras-hub's `TransformerEncoder` takes `intermediate_dim`
+    before `num_heads`, and keywords keep code written for either from swapping the two.
 
     Args:
         num_heads: number of attention heads; must divide the hidden size.
@@ -16,12 +20,14 @@ class TransformerBlock(keras.layers.Layer):
         activation: activation of the feed-forward network.
         layer_norm_epsilon: epsilon of the layer normalizations.
         normalize_first: pre-norm when True, post-norm when False.
-        kernel_initializer: initializer for all kernels.
+        kernel_initializer: initializer for all kernels; each sub-layer gets its own clone (see
+            `clone_initializer`).
         **kwargs: standard layer arguments.
     """
 
     def __init__(
         self,
+        *,
         num_heads: int,
         intermediate_dim: int,
         dropout: float = 0.0,
@@ -49,10 +55,10 @@ class TransformerBlock(keras.layers.Layer):
 
     def build_attention(self, name: str, query_shape, value_shape) -> MultiHeadAttention:
         attention = MultiHeadAttention(
-            self.num_heads,
-            query_shape[-1] // self.num_heads,
+            num_heads=self.num_heads,
+            key_dim=query_shape[-1] // self.num_heads,
             dropout=self.dropout,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=clone_initializer(self.kernel_initializer, name),
             dtype=self.dtype_policy,
             name=name,
         )
@@ -72,7 +78,7 @@ class TransformerBlock(keras.layers.Layer):
             self.intermediate_dim,
             activation=self.activation,
             dropout=self.dropout,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=clone_initializer(self.kernel_initializer, "feed_forward"),
             dtype=self.dtype_policy,
             name="feed_forward",
         )

@@ -21,6 +21,9 @@ class TransformerDecoderBlock(TransformerBlock):
     writes their keys/values into the cache and returns it. `cross_attention_cache` (from
     `compute_cross_attention_cache`) spares re-projecting the encoder output at every step.
 
+    All arguments are keyword-only (keras-hub's `TransformerEncoder` takes `intermediate_dim`
+    first, so a positional call could swap the two).
+
     Args:
         num_heads: number of attention heads; must divide the hidden size.
         intermediate_dim: inner size of the feed-forward network.
@@ -28,7 +31,9 @@ class TransformerDecoderBlock(TransformerBlock):
         activation: activation of the feed-forward network.
         layer_norm_epsilon: epsilon of the layer normalizations.
         normalize_first: pre-norm when True, post-norm when False.
-        kernel_initializer: initializer for all kernels.
+        kernel_initializer: initializer for all kernels; each sub-layer and weight gets its own
+            clone (see `clone_initializer`), so a seeded block is reproducible without any two
+            kernels starting equal.
         **kwargs: standard layer arguments.
 
     Call arguments:
@@ -63,8 +68,8 @@ class TransformerDecoderBlock(TransformerBlock):
         - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
     """
 
-    def __init__(self, num_heads: int, intermediate_dim: int, **kwargs):
-        super().__init__(num_heads, intermediate_dim, **kwargs)
+    def __init__(self, *, num_heads: int, intermediate_dim: int, **kwargs):
+        super().__init__(num_heads=num_heads, intermediate_dim=intermediate_dim, **kwargs)
         self.cross_attention = None
 
     def build(self, decoder_sequence_shape, encoder_sequence_shape=None):

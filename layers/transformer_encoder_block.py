@@ -16,6 +16,9 @@ class TransformerEncoderBlock(TransformerBlock):
     sum; with `normalize_first=True` (pre-norm, as in GPT-2) it precedes each sub-layer,
     which trains more stably for deep stacks.
 
+    All arguments are keyword-only (keras-hub's `TransformerEncoder` takes `intermediate_dim`
+    first, so a positional call could swap the two).
+
     Args:
         num_heads: number of attention heads; must divide the input's last dimension.
         intermediate_dim: inner size of the feed-forward network.
@@ -23,7 +26,9 @@ class TransformerEncoderBlock(TransformerBlock):
         activation: activation of the feed-forward network.
         layer_norm_epsilon: epsilon of the layer normalizations.
         normalize_first: pre-norm when True, post-norm when False.
-        kernel_initializer: initializer for all kernels.
+        kernel_initializer: initializer for all kernels; each sub-layer and weight gets its own
+            clone (see `clone_initializer`), so a seeded block is reproducible without any two
+            kernels starting equal.
         **kwargs: standard layer arguments.
 
     Call arguments:

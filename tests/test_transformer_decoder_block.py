@@ -28,6 +28,14 @@ def make_block(**kwargs):
     return TransformerDecoderBlock(**config)
 
 
+def test_arguments_are_keyword_only():
+    # keras-hub's TransformerDecoder takes (intermediate_dim, num_heads): no positional call.
+    with pytest.raises(TypeError):
+        TransformerDecoderBlock(16, 2)
+    block = make_block()
+    assert (block.num_heads, block.intermediate_dim) == (2, 16)
+
+
 WITH_ENCODER = {"decoder_sequence": DECODER_INPUTS, "encoder_sequence": ENCODER_INPUTS}
 
 
@@ -292,8 +300,10 @@ def test_functional_model_returns_attention_scores():
 def test_encoder_decoder_model_save_and_load():
     source_ids = keras.Input((None,), dtype="int32", name="source_ids")
     target_ids = keras.Input((None,), dtype="int32", name="target_ids")
-    encoded = TransformerEncoderBlock(2, 16)(TokenAndPositionEmbedding(10, 8, 8)(source_ids))
-    decoded = TransformerDecoderBlock(2, 16, normalize_first=True)(
+    encoded = TransformerEncoderBlock(num_heads=2, intermediate_dim=16)(
+        TokenAndPositionEmbedding(10, 8, 8)(source_ids)
+    )
+    decoded = TransformerDecoderBlock(num_heads=2, intermediate_dim=16, normalize_first=True)(
         TokenAndPositionEmbedding(10, 8, 8)(target_ids), encoded
     )
     model = keras.Model([source_ids, target_ids], keras.layers.Dense(10)(decoded))

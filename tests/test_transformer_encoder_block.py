@@ -21,6 +21,14 @@ def make_block(**kwargs):
     return TransformerEncoderBlock(**config)
 
 
+def test_arguments_are_keyword_only():
+    # keras-hub's TransformerEncoder takes (intermediate_dim, num_heads): no positional call.
+    with pytest.raises(TypeError):
+        TransformerEncoderBlock(16, 2)
+    block = make_block()
+    assert (block.num_heads, block.intermediate_dim) == (2, 16)
+
+
 @pytest.mark.parametrize(
     "init_kwargs, call_kwargs, expected_shape",
     [
