@@ -19,9 +19,9 @@ import re
 import tempfile
 import time
 
-from apptk.applications.text.tatoeba_pairs import write_english_corpus
+from apptk.applications.run import local_cluster as cluster
 from apptk.applications.run.training import read_history
-from apptk.tests import cluster
+from apptk.applications.text.tatoeba_pairs import write_english_corpus
 from apptk.tests.next_word_fixtures import write_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -31,15 +31,15 @@ import statistics
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from apptk.applications.fill_mask.masker import DEFAULT_MODEL
+from apptk.applications.fill_mask import load_pretrained_encoder
+from apptk.applications.run.presets import PRESETS
 from apptk.applications.text.splits import stable_split
 from apptk.applications.text.tatoeba_pairs import load_pairs
-from apptk.applications.text_classifier.classifier import (
+from apptk.applications.text_classifier import (
     TextClassifier,
     TextClassifierConfig,
     evaluate_text_classifier,
     fit_text_classifier,
-    load_encoder,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -150,7 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--encoder",
-        default=DEFAULT_MODEL,
+        default=PRESETS["fill_mask"].path,
         help="fill-mask folder or export to fine-tune (default: the shipped model)",
     )
     parser.add_argument("--data", default=LOCAL_PAIRS, help="Tatoeba pairs (.zip or .txt)")
@@ -174,7 +174,7 @@ def main() -> None:
         raise SystemExit(
             f"encoder not found: {args.encoder}; pass --encoder runs/fill_mask (a fitted folder)"
         )
-    encoder, vocabulary = load_encoder(args.encoder)
+    encoder, vocabulary = load_pretrained_encoder(args.encoder)
     print(
         f"encoder: {os.path.abspath(args.encoder)} ({encoder.num_layers} layers, width "
         f"{encoder.hidden_dim}, {encoder.count_params():,} weights, {len(vocabulary)} word "

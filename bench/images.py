@@ -30,10 +30,9 @@ import keras
 import tensorflow as tf
 
 from apptk.applications.errors import ModelFileError
-from apptk.applications.models.image_backbones import BACKBONES
-from apptk.applications.image.classifier import ImageClassifier
+from apptk.applications.image import ImageClassifier, ImageConfig, fit_image
 from apptk.applications.image.data import scan_image_folder
-from apptk.applications.image.training import ImageConfig, fit_image
+from apptk.applications.models.image_backbones import BACKBONES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data")

@@ -22,15 +22,10 @@ import time
 
 import keras
 
-from apptk.applications.next_word.training import (
-    NextWordConfig,
-    build_language_model,
-    compile_language_model,
-    read_corpus,
-    split_corpus,
-    token_stream,
-    window_dataset,
-)
+from apptk.applications.next_word.data import token_stream, window_dataset
+from apptk.applications.next_word.spec import NextWordConfig, build_language_model
+from apptk.applications.next_word.training import compile_language_model
+from apptk.applications.text.corpus import read_corpus, split_corpus
 from apptk.applications.text.word_vocabulary import WordTokenizer, learn_word_vocabulary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -17,9 +17,9 @@ import time
 
 import tensorflow as tf
 
-from apptk.applications.translation.translator import Translator
-from apptk.applications.translation.evaluation import held_out_references, score_translations
 from apptk.applications.text.wordpiece import END_ID, START_ID
+from apptk.applications.translation import Translator
+from apptk.applications.translation.evaluation import held_out_references, score_translations
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL_PAIRS = os.path.join(ROOT, "..", "shared", "data", "spa-eng.zip")

@@ -8,8 +8,6 @@ from apptk.cli.fast_start import prediction_command
 from apptk.cli.options import json_option, model_option
 from apptk.cli.output import echo_json
 
-MODEL_HELP = "A fitted image folder or an exported SavedModel (default: ImageNet MobileNetV3Large)."
-
 
 def _echo_predictions(predictions: list[dict], indent: str = "") -> None:
     width = max(len(prediction["label"]) for prediction in predictions)
@@ -19,7 +17,7 @@ def _echo_predictions(predictions: list[dict], indent: str = "") -> None:
 
 @click.command()
 @click.argument("images", nargs=-1, required=True)
-@model_option(MODEL_HELP)
+@model_option("image")
 @click.option(
     "--top-k",
     default=5,
@@ -48,7 +46,7 @@ def classify(ctx, images, model_path, top_k, batch_size, as_json, explain):
     A file that cannot be read gets a one-line error and the others are still answered;
     the exit status is then 1.
     """
-    from apptk.applications.image.classifier import ImageClassifier
+    from apptk.applications.image import ImageClassifier
     from apptk.applications.image.data import expand_image_paths
 
     prediction_command()

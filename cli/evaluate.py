@@ -2,11 +2,8 @@
 
 import click
 
-from apptk.cli.classify import MODEL_HELP as IMAGE_MODEL_HELP
-from apptk.cli.next_word import MODEL_HELP as NEXT_WORD_MODEL_HELP
-from apptk.cli.options import json_option, model_option
+from apptk.cli.options import beam_option, json_option, model_option
 from apptk.cli.output import echo_json, echo_metrics, warnings_as_lines
-from apptk.cli.translate import MODEL_HELP
 
 
 @click.group()
@@ -21,22 +18,15 @@ def evaluate():
     default=None,
     help="Pairs file; its test split is scored (default: download Tatoeba).",
 )
-@model_option(MODEL_HELP)
-@click.option(
-    "--beam",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 16),
-    help="Beam width; 1 decodes greedily.",
-)
+@model_option("translation")
+@beam_option
 @click.option(
     "--limit", type=click.IntRange(1), default=None, help="Score only the first N test sentences."
 )
 @json_option("Print the metrics as JSON.")
 def evaluate_translate(data, model_path, beam, limit, as_json):
     """BLEU and chrF (sacrebleu, all references) on the test split, and sentences/s."""
-    from apptk.applications.translation.translator import Translator
-    from apptk.applications.translation.evaluation import evaluate_translator
+    from apptk.applications.translation import Translator, evaluate_translator
 
     metrics = evaluate_translator(Translator.load(model_path), data, beam_size=beam, limit=limit)
     echo_json(metrics) if as_json else echo_metrics(metrics)
@@ -44,12 +34,11 @@ def evaluate_translate(data, model_path, beam, limit, as_json):
 
 @evaluate.command("next-word")
 @click.argument("file", type=click.Path(dir_okay=False))
-@model_option(NEXT_WORD_MODEL_HELP)
+@model_option("next-word")
 @json_option("Print the metrics as JSON.")
 def evaluate_next_word(file, model_path, as_json):
     """Perplexity and top-1/top-5 next-word accuracy on the lines of FILE."""
-    from apptk.applications.next_word.predictor import NextWordPredictor
-    from apptk.applications.next_word.evaluation import evaluate_next_word
+    from apptk.applications.next_word import NextWordPredictor, evaluate_next_word
 
     metrics = evaluate_next_word(NextWordPredictor.load(model_path), file)
     echo_json(metrics) if as_json else echo_metrics(metrics)
@@ -57,13 +46,12 @@ def evaluate_next_word(file, model_path, as_json):
 
 @evaluate.command("fill-mask")
 @click.argument("file", type=click.Path(dir_okay=False))
-@model_option("A fitted fill-mask folder or an exported SavedModel (default: the shipped model).")
+@model_option("fill-mask")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Score only the first N lines.")
 @json_option("Print the metrics as JSON.")
 def evaluate_fill_mask(file, model_path, limit, as_json):
     """Masked-token accuracy and pseudo-perplexity on the lines of FILE."""
-    from apptk.applications.fill_mask.masker import FillMasker
-    from apptk.applications.fill_mask.evaluation import evaluate_fill_mask
+    from apptk.applications.fill_mask import FillMasker, evaluate_fill_mask
 
     metrics = evaluate_fill_mask(FillMasker.load(model_path), file, limit=limit)
     echo_json(metrics) if as_json else echo_metrics(metrics)
@@ -71,13 +59,11 @@ def evaluate_fill_mask(file, model_path, limit, as_json):
 
 @evaluate.command("text-classifier")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--model", "model_path", required=True, type=click.Path(), help="A fitted text classifier."
-)
+@model_option("text-classifier", required=True)
 @json_option("Print the metrics as JSON.")
 def evaluate_text_classifier(file, model_path, as_json):
     """Accuracy and per-label precision/recall on FILE, lines of text<TAB>label."""
-    from apptk.applications.text_classifier.classifier import TextClassifier, evaluate_text_classifier
+    from apptk.applications.text_classifier import TextClassifier, evaluate_text_classifier
 
     metrics = evaluate_text_classifier(TextClassifier.load(model_path), file)
     echo_json(metrics) if as_json else echo_metrics(metrics)
@@ -89,7 +75,7 @@ def _ratio_text(value: float | None) -> str:
 
 @evaluate.command("image")
 @click.argument("folder", type=click.Path(file_okay=False))
-@model_option(IMAGE_MODEL_HELP)
+@model_option("image")
 @click.option(
     "--confusion-matrix",
     "plot_path",
@@ -102,8 +88,7 @@ def _ratio_text(value: float | None) -> str:
 def evaluate_image(folder, model_path, plot_path, as_json):
     """Accuracy, per-class precision/recall and a confusion-matrix PNG on FOLDER, one
     sub-folder of photos per class."""
-    from apptk.applications.image.classifier import ImageClassifier
-    from apptk.applications.image.evaluation import evaluate_image_classifier
+    from apptk.applications.image import ImageClassifier, evaluate_image_classifier
 
     with warnings_as_lines():
         classifier = ImageClassifier.load(model_path)

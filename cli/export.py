@@ -2,10 +2,7 @@
 
 import click
 
-from apptk.cli.classify import MODEL_HELP as IMAGE_MODEL_HELP
-from apptk.cli.next_word import MODEL_HELP as NEXT_WORD_MODEL_HELP
 from apptk.cli.options import export_options, model_option
-from apptk.cli.translate import MODEL_HELP
 
 
 @click.group()
@@ -14,45 +11,45 @@ def export():
 
 
 @export.command("translate")
-@model_option(MODEL_HELP)
+@model_option("translation")
 @export_options("models/en_es/1")
 def export_translate(model_path, out, force):
     """Export the translator: serving_default takes strings [batch], returns translations."""
-    from apptk.applications.translation.translator import Translator, export_translator
+    from apptk.applications.translation import Translator, export_translator
 
     path = export_translator(Translator.load(model_path), out, force=force)
     click.echo(f"SavedModel written to {path}")
 
 
 @export.command("next-word")
-@model_option(NEXT_WORD_MODEL_HELP)
+@model_option("next-word")
 @export_options("models/next_word/1")
 def export_next_word(model_path, out, force):
     """Export a next-word model: serving_default takes texts [batch], returns top-5 words."""
-    from apptk.applications.next_word.predictor import NextWordPredictor, export_next_word
+    from apptk.applications.next_word import NextWordPredictor, export_next_word
 
     path = export_next_word(NextWordPredictor.load(model_path), out, force=force)
     click.echo(f"SavedModel written to {path}")
 
 
 @export.command("fill-mask")
-@model_option("A fitted fill-mask folder or an exported SavedModel (default: the shipped model).")
+@model_option("fill-mask")
 @export_options("models/fill_mask/1")
 def export_fill_mask(model_path, out, force):
     """Export a masked LM: serving_default takes texts with [MASK], returns top-5 fillers."""
-    from apptk.applications.fill_mask.masker import FillMasker, export_fill_mask
+    from apptk.applications.fill_mask import FillMasker, export_fill_mask
 
     path = export_fill_mask(FillMasker.load(model_path), out, force=force)
     click.echo(f"SavedModel written to {path}")
 
 
 @export.command("image")
-@model_option(IMAGE_MODEL_HELP)
+@model_option("image")
 @export_options("models/image/1")
 def export_image(model_path, out, force):
     """Export an image classifier: serving_default takes image_bytes [batch] (encoded JPEG,
     PNG, GIF or BMP), returns the top-5 labels and probabilities."""
-    from apptk.applications.image.classifier import ImageClassifier, export_image
+    from apptk.applications.image import ImageClassifier, export_image
 
     path = export_image(ImageClassifier.load(model_path), out, force=force)
     click.echo(f"SavedModel written to {path}")

@@ -6,13 +6,10 @@ from apptk.cli.fast_start import prediction_command
 from apptk.cli.options import json_option, model_option
 from apptk.cli.output import echo_json
 
-MODEL_HELP = "A fitted fill-mask folder or an exported SavedModel (default: the shipped model)."
-CLASSIFIER_HELP = "A fitted text-classifier folder (apptk fit text-classifier)."
-
 
 @click.command("fill-mask")
 @click.argument("text")
-@model_option(MODEL_HELP)
+@model_option("fill-mask")
 @click.option(
     "--top-k",
     default=5,
@@ -23,7 +20,7 @@ CLASSIFIER_HELP = "A fitted text-classifier folder (apptk fit text-classifier)."
 @json_option("Print JSON: for each [MASK], a list of {token, probability}.")
 def fill_mask(text, model_path, top_k, as_json):
     """List the likeliest words for each [MASK] in TEXT, with probabilities."""
-    from apptk.applications.fill_mask.masker import FillMasker, insert_filler
+    from apptk.applications.fill_mask import FillMasker
 
     prediction_command()
     masker = FillMasker.load(model_path)
@@ -31,24 +28,22 @@ def fill_mask(text, model_path, top_k, as_json):
     if as_json:
         echo_json(masks)
         return
-    filled = text
     for number, fillers in enumerate(masks, start=1):
         if len(masks) > 1:
             click.echo(f"[MASK] {number}:")
         width = max(len(filler["token"]) for filler in fillers)
         for filler in fillers:
             click.echo(f"  {filler['token']:<{width}}  {filler['probability']:.4f}")
-        filled = insert_filler(filled, fillers[0]["token"])
-    click.echo(filled)
+    click.echo(masker.fill(text, masks))
 
 
 @click.command("classify-text")
 @click.argument("texts", nargs=-1, required=True)
-@click.option("--model", "model_path", required=True, type=click.Path(), help=CLASSIFIER_HELP)
+@model_option("text-classifier", required=True)
 @json_option("Print JSON: for each text, every label with its probability.")
 def classify_text(texts, model_path, as_json):
     """Label each of TEXTS with a fitted text classifier."""
-    from apptk.applications.text_classifier.classifier import TextClassifier
+    from apptk.applications.text_classifier import TextClassifier
 
     prediction_command()
     results = TextClassifier.load(model_path)(list(texts))

@@ -1,9 +1,25 @@
-"""`apptk fit ...`: train a pipeline's model on your data."""
+"""`apptk fit ...`: train a pipeline's model on your data.
+
+Each option sets one field of the pipeline's configuration; sizes that follow from others
+(attention heads, feed-forward width, image size) are derived by the configuration itself.
+"""
 
 import click
 
-from apptk.cli.options import strategy_option, training_run_options
+from apptk.applications.image.spec import ARCHITECTURES as IMAGE_ARCHITECTURES
+from apptk.applications.models.image_backbones import BACKBONES, DEFAULT_BACKBONE
+from apptk.applications.next_word.spec import ARCHITECTURES as NEXT_WORD_ARCHITECTURES
+from apptk.cli.options import training_run_options
 from apptk.cli.output import echo_metrics, warnings_as_lines
+
+
+def _report(summary: dict, out: str) -> None:
+    echo_metrics(summary)
+    click.echo(f"Model written to {out}")
+
+
+def _run_options(out, resume, force, strategy) -> dict:
+    return {"out": out, "resume": resume, "force": force, "strategy": strategy}
 
 
 @click.group()
@@ -13,7 +29,6 @@ def fit():
 
 @fit.command("translate")
 @training_run_options(default_epochs=30)
-@strategy_option
 @click.option(
     "--data",
     type=click.Path(dir_okay=False),
@@ -47,35 +62,30 @@ def fit_translate(
     data, out, epochs, max_pairs, hidden_dim, layers, vocabulary_size, resume, force, strategy
 ):
     """Train an English→Spanish Transformer translator."""
-    from apptk.applications.translation.training import TranslatorConfig, fit_translator
+    from apptk.applications.translation import TranslatorConfig, fit_translator
 
     config = TranslatorConfig(
         epochs=epochs,
         max_pairs=max_pairs,
         hidden_dim=hidden_dim,
-        intermediate_dim=4 * hidden_dim,
-        num_heads=max(1, hidden_dim // 64),
         num_encoder_layers=layers,
         num_decoder_layers=layers,
         source_vocabulary_size=vocabulary_size,
         target_vocabulary_size=vocabulary_size,
     )
-    summary = fit_translator(
-        out, data=data, config=config, force=force, resume=resume, strategy=strategy
-    )
-    echo_metrics(summary)
-    click.echo(f"Model written to {out}")
+    with warnings_as_lines():
+        summary = fit_translator(data, config=config, **_run_options(out, resume, force, strategy))
+    _report(summary, out)
 
 
 @fit.command("next-word")
 @training_run_options(default_epochs=20)
-@strategy_option
 @click.argument("corpus", type=click.Path(dir_okay=False))
 @click.option(
     "--cell",
     default="lstm",
     show_default=True,
-    type=click.Choice(["rnn", "lstm", "gru", "transformer"]),
+    type=click.Choice(NEXT_WORD_ARCHITECTURES),
     help="Model family.",
 )
 @click.option(
@@ -83,7 +93,7 @@ def fit_translate(
     default=256,
     show_default=True,
     type=click.IntRange(4),
-    help="Recurrent units / Transformer width.",
+    help="Recurrent units / Transformer width (and the embedding size).",
 )
 @click.option(
     "--layers", default=2, show_default=True, type=click.IntRange(1), help="Stacked layers."
@@ -124,27 +134,24 @@ def fit_next_word(
     strategy,
 ):
     """Train a next-word language model on CORPUS, any UTF-8 text file."""
-    from apptk.applications.next_word.training import NextWordConfig, fit_next_word
+    from apptk.applications.next_word import NextWordConfig, fit_next_word
 
     config = NextWordConfig(
         cell=cell,
         epochs=epochs,
-        embedding_dim=units,
         units=units,
         num_layers=layers,
-        num_heads=max(1, units // 64),
         dropout=dropout,
         vocabulary_size=vocabulary_size,
         sequence_length=sequence_length,
     )
-    summary = fit_next_word(corpus, out, config, force=force, resume=resume, strategy=strategy)
-    echo_metrics(summary)
-    click.echo(f"Model written to {out}")
+    with warnings_as_lines():
+        summary = fit_next_word(corpus, config=config, **_run_options(out, resume, force, strategy))
+    _report(summary, out)
 
 
 @fit.command("fill-mask")
 @training_run_options(default_epochs=40)
-@strategy_option
 @click.argument("corpus", type=click.Path(dir_okay=False))
 @click.option(
     "--hidden-dim", default=192, show_default=True, type=click.IntRange(8), help="Model width."
@@ -170,31 +177,28 @@ def fit_fill_mask(
     corpus, out, epochs, hidden_dim, layers, vocabulary_size, max_length, resume, force, strategy
 ):
     """Pre-train a BERT-style masked language model on CORPUS, a UTF-8 text file."""
-    from apptk.applications.fill_mask.training import FillMaskConfig, fit_fill_mask
+    from apptk.applications.fill_mask import FillMaskConfig, fit_fill_mask
 
     config = FillMaskConfig(
         epochs=epochs,
         hidden_dim=hidden_dim,
-        num_heads=max(1, hidden_dim // 64),
-        intermediate_dim=4 * hidden_dim,
         num_layers=layers,
         vocabulary_size=vocabulary_size,
         max_length=max_length,
     )
-    summary = fit_fill_mask(corpus, out, config, force=force, resume=resume, strategy=strategy)
-    echo_metrics(summary)
-    click.echo(f"Model written to {out}")
+    with warnings_as_lines():
+        summary = fit_fill_mask(corpus, config=config, **_run_options(out, resume, force, strategy))
+    _report(summary, out)
 
 
 @fit.command("text-classifier")
 @training_run_options(default_epochs=10)
-@strategy_option
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option(
     "--encoder",
     type=click.Path(),
     default=None,
-    help="Pre-trained fill-mask folder or export to fine-tune (default: the shipped model).",
+    help="Pre-trained fill-mask preset, folder or export to fine-tune (default: fill_mask).",
 )
 @click.option(
     "--from-scratch",
@@ -218,33 +222,29 @@ def fit_text_classifier(
     data, out, epochs, encoder, from_scratch, validation, learning_rate, resume, force, strategy
 ):
     """Fine-tune the masked-LM encoder on DATA, lines of text<TAB>label."""
-    from apptk.applications.text_classifier.classifier import TextClassifierConfig, fit_text_classifier
+    from apptk.applications.text_classifier import TextClassifierConfig, fit_text_classifier
 
     config = TextClassifierConfig(epochs=epochs, learning_rate=learning_rate)
-    summary = fit_text_classifier(
-        data,
-        out,
-        encoder,
-        from_scratch,
-        validation,
-        config,
-        force=force,
-        resume=resume,
-        strategy=strategy,
-    )
-    echo_metrics(summary)
-    click.echo(f"Model written to {out}")
+    with warnings_as_lines():
+        summary = fit_text_classifier(
+            data,
+            config=config,
+            encoder=encoder,
+            from_scratch=from_scratch,
+            validation=validation,
+            **_run_options(out, resume, force, strategy),
+        )
+    _report(summary, out)
 
 
 @fit.command("image")
 @training_run_options(default_epochs=10)
-@strategy_option
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option(
     "--arch",
     default="transfer",
     show_default=True,
-    type=click.Choice(["transfer", "cnn"]),
+    type=click.Choice(IMAGE_ARCHITECTURES),
     help="transfer: ImageNet backbone, new head, then fine-tuning; cnn: a small CNN from "
     "scratch (give it more epochs).",
 )
@@ -264,9 +264,10 @@ def fit_text_classifier(
 )
 @click.option(
     "--backbone",
-    default=None,
-    help="ImageNet backbone of --arch transfer: mobilenet_v3_large (default), "
-    "mobilenet_v3_small or efficientnet_v2_b0.",
+    default=DEFAULT_BACKBONE,
+    show_default=True,
+    type=click.Choice(list(BACKBONES)),
+    help="ImageNet backbone of --arch transfer.",
 )
 @click.option(
     "--image-size",
@@ -300,21 +301,22 @@ def fit_image(
     strategy,
 ):
     """Train an image classifier on FOLDER, one sub-folder of photos per class."""
-    from apptk.applications.image.training import DEFAULT_IMAGE_SIZES, ImageConfig, fit_image
+    from apptk.applications.image import ImageConfig, fit_image
 
     config = ImageConfig(
         arch=arch,
-        image_size=image_size or DEFAULT_IMAGE_SIZES[arch],
+        backbone=backbone,
+        image_size=image_size,
         epochs=epochs,
         fine_tune_epochs=fine_tune_epochs,
         batch_size=batch_size,
         validation_split=validation_split,
     )
-    if backbone:
-        config.backbone = backbone
     with warnings_as_lines():
         summary = fit_image(
-            folder, out, config, validation, force=force, resume=resume, strategy=strategy
+            folder,
+            config=config,
+            validation_folder=validation,
+            **_run_options(out, resume, force, strategy),
         )
-    echo_metrics(summary)
-    click.echo(f"Model written to {out}")
+    _report(summary, out)

@@ -1,7 +1,5 @@
 """The `apptk` command: a thin Click shell over the Python API."""
 
-import sys
-
 import click
 
 from apptk import __version__
@@ -12,6 +10,7 @@ from apptk.cli.export import export
 from apptk.cli.fast_start import exit_now_if_prediction
 from apptk.cli.fill_mask import classify_text, fill_mask
 from apptk.cli.fit import fit
+from apptk.cli.models import models
 from apptk.cli.next_word import generate, next_word
 from apptk.cli.quiet import silence_native_stderr, silence_tensorflow_logging
 from apptk.cli.translate import translate
@@ -55,14 +54,15 @@ def apptk(ctx: click.Context, verbose: bool) -> None:
     ctx.obj["verbose"] = verbose
     if not verbose:
         silence_tensorflow_logging()
+        if ctx.obj.get("console"):
+            silence_native_stderr()
 
 
 def main() -> None:
     """Console-script entry point."""
-    if "--verbose" not in sys.argv[1:]:
-        silence_native_stderr()
     try:
-        apptk(prog_name="apptk")
+        # `console`: this process owns the terminal, so its stderr descriptor may be redirected.
+        apptk(prog_name="apptk", obj={"console": True})
     except SystemExit as done:
         exit_now_if_prediction(done.code)
         raise
@@ -78,5 +78,6 @@ for command in (
     fit,
     evaluate,
     export,
+    models,
 ):
     apptk.add_command(command)

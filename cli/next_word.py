@@ -6,11 +6,9 @@ from apptk.cli.fast_start import prediction_command
 from apptk.cli.options import json_option, model_option
 from apptk.cli.output import echo_json
 
-MODEL_HELP = "A fitted next-word folder or an exported SavedModel (default: the shipped model)."
-
 
 def _load(model_path, text):
-    from apptk.applications.next_word.predictor import NextWordPredictor
+    from apptk.applications.next_word import NextWordPredictor
 
     prediction_command()
     predictor = NextWordPredictor.load(model_path)
@@ -23,7 +21,7 @@ def _load(model_path, text):
 
 @click.command("next-word")
 @click.argument("text")
-@model_option(MODEL_HELP)
+@model_option("next-word")
 @click.option(
     "--top-k",
     default=5,
@@ -34,8 +32,6 @@ def _load(model_path, text):
 @json_option("Print JSON.")
 def next_word(text, model_path, top_k, as_json):
     """List the most likely next words after TEXT, with probabilities."""
-    if not text.strip():
-        raise click.BadParameter("The text is empty; give a few words.", param_hint="TEXT")
     predictions = _load(model_path, text)([text], top_k=top_k)[0]
     if as_json:
         echo_json(predictions)
@@ -47,7 +43,7 @@ def next_word(text, model_path, top_k, as_json):
 
 @click.command()
 @click.argument("text")
-@model_option(MODEL_HELP)
+@model_option("next-word")
 @click.option(
     "--length",
     default=20,
@@ -79,7 +75,5 @@ def next_word(text, model_path, top_k, as_json):
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 def generate(text, model_path, length, temperature, top_k, top_p, seed):
     """Continue TEXT by sampling words from the language model."""
-    if not text.strip():
-        raise click.BadParameter("The text is empty; give a few words.", param_hint="TEXT")
     predictor = _load(model_path, text)
     click.echo(predictor.generate(text, length, temperature, top_k, top_p, seed))

@@ -1,10 +1,42 @@
-"""Options several commands share, declared once."""
+"""Options several commands share, declared once, with choices taken from the Python API."""
 
 import click
 
+from apptk.applications.run.distribution import STRATEGIES
 
-def model_option(help_text: str):
-    return click.option("--model", "model_path", type=click.Path(), default=None, help=help_text)
+MODEL_HELP = {
+    "translation": "A preset name (apptk models), a fitted model folder or an exported "
+    "SavedModel (default: the shipped en_es).",
+    "next-word": "A preset name (apptk models), a fitted next-word folder or an exported "
+    "SavedModel (default: the shipped next_word).",
+    "fill-mask": "A preset name (apptk models), a fitted fill-mask folder or an exported "
+    "SavedModel (default: the shipped fill_mask).",
+    "image": "A preset name (apptk models: the ImageNet backbones), a fitted image folder or "
+    "an exported SavedModel (default: ImageNet mobilenet_v3_large).",
+    "text-classifier": "A fitted text-classifier folder (apptk fit text-classifier).",
+}
+
+
+def model_option(kind: str, required: bool = False):
+    """`--model` of a pipeline `kind`: what it accepts, said the same way everywhere."""
+    return click.option(
+        "--model",
+        "model_path",
+        type=click.Path(),
+        required=required,
+        help=MODEL_HELP[kind],
+    )
+
+
+def beam_option(command):
+    """`--beam`, the beam width of translation."""
+    return click.option(
+        "--beam",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 16),
+        help="Beam width; 1 decodes greedily.",
+    )(command)
 
 
 def json_option(help_text: str = "Print JSON."):
@@ -12,7 +44,7 @@ def json_option(help_text: str = "Print JSON."):
 
 
 def training_run_options(default_epochs: int):
-    """`--out`, `--epochs`, `--resume` and `--force`, the options of every `fit` command."""
+    """`--out`, `--epochs`, `--resume`, `--force` and `--strategy`: every `fit` command's."""
 
     def decorate(command):
         for option in reversed(
@@ -36,6 +68,15 @@ def training_run_options(default_epochs: int):
                 click.option(
                     "--force", is_flag=True, help="Start over, replacing a model in --out."
                 ),
+                click.option(
+                    "--strategy",
+                    default="auto",
+                    show_default=True,
+                    type=click.Choice(STRATEGIES),
+                    help="tf.distribute strategy: auto (mirrored over several GPUs, else one "
+                    "device), one-device, mirrored (this machine's GPUs), multi-worker (the "
+                    "cluster in TF_CONFIG).",
+                ),
             ]
         ):
             command = option(command)
@@ -57,15 +98,3 @@ def export_options(example: str):
         )(command)
 
     return decorate
-
-
-def strategy_option(command):
-    """`--strategy`, how every `fit` command spreads training over devices and machines."""
-    return click.option(
-        "--strategy",
-        default="auto",
-        show_default=True,
-        type=click.Choice(["auto", "one-device", "mirrored", "multi-worker"]),
-        help="tf.distribute strategy: auto (mirrored over several GPUs, else one device), "
-        "one-device, mirrored (this machine's GPUs), multi-worker (the cluster in TF_CONFIG).",
-    )(command)

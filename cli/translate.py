@@ -5,26 +5,20 @@ import sys
 import click
 
 from apptk.cli.fast_start import prediction_command
-from apptk.cli.options import json_option, model_option
+from apptk.cli.options import beam_option, json_option, model_option
 from apptk.cli.output import echo_json
 
-MODEL_HELP = "A fitted model folder or an exported SavedModel (default: the shipped model)."
+
+def _read_stdin() -> list[str]:
+    lines = [line.rstrip("\n") for line in sys.stdin]
+    if not any(line.strip() for line in lines):
+        raise click.UsageError("Standard input holds no text to translate.")
+    return lines
 
 
-def _read_texts(texts: tuple[str, ...]) -> list[str]:
-    if texts == ("-",):
-        lines = [line.rstrip("\n") for line in sys.stdin]
-        if not any(line.strip() for line in lines):
-            raise click.UsageError("Standard input holds no text to translate.")
-        return lines
-    if not texts:
-        raise click.UsageError("Give the text to translate, or - to read lines from stdin.")
-    return list(texts)
-
-
-def _translate_lines(translator, lines: list[str], beam: int) -> list[dict]:
-    """Translates non-empty lines; blank stdin lines come back blank, keeping line numbers."""
-    filled = [i for i, line in enumerate(lines) if line.strip()]
+def _translate_lines(translator, lines: list[str], beam: int, from_stdin: bool) -> list[dict]:
+    """Translates the lines; blank stdin lines come back blank, keeping line numbers."""
+    filled = [i for i, line in enumerate(lines) if line.strip() or not from_stdin]
     answers = [{"translation": "", "score": None} for _ in lines]
     with click.progressbar(
         length=len(filled), label="Translating", file=sys.stderr, hidden=len(filled) <= 64
@@ -37,14 +31,8 @@ def _translate_lines(translator, lines: list[str], beam: int) -> list[dict]:
 
 @click.command()
 @click.argument("texts", nargs=-1)
-@model_option(MODEL_HELP)
-@click.option(
-    "--beam",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 16),
-    help="Beam width; 1 decodes greedily.",
-)
+@model_option("translation")
+@beam_option
 @json_option("Print JSON objects with scores.")
 @click.option(
     "--attention-plot",
@@ -54,14 +42,15 @@ def _translate_lines(translator, lines: list[str], beam: int) -> list[dict]:
 )
 def translate(texts, model_path, beam, as_json, attention_plot):
     """Translate English TEXTS to Spanish (- reads one sentence per line from stdin)."""
-    from apptk.applications.translation.translator import Translator
+    from apptk.applications.translation import Translator
 
     prediction_command()
-    lines = _read_texts(texts)
-    if texts != ("-",) and not all(line.strip() for line in lines):
-        raise click.BadParameter("Nothing to translate: the text is empty.", param_hint="TEXTS")
+    if not texts:
+        raise click.UsageError("Give the text to translate, or - to read lines from stdin.")
+    from_stdin = texts == ("-",)
+    lines = _read_stdin() if from_stdin else list(texts)
     translator = Translator.load(model_path)
-    answers = _translate_lines(translator, lines, beam)
+    answers = _translate_lines(translator, lines, beam, from_stdin)
     if attention_plot:
         from apptk.applications.run.plots import plot_attention_map
 

@@ -70,16 +70,16 @@ def synthetic_pairs_file(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_translator_folder(tmp_path_factory, synthetic_pairs_file):
     """A translator folder fitted for 3 epochs on the synthetic pairs (a few seconds)."""
-    from apptk.applications.translation.training import TranslatorConfig, fit_translator
+    from apptk.applications.translation import TranslatorConfig, fit_translator
 
     folder = str(tmp_path_factory.mktemp("models") / "tiny")
-    fit_translator(folder, synthetic_pairs_file, TranslatorConfig(**TINY_TRANSLATOR))
+    fit_translator(synthetic_pairs_file, folder, TranslatorConfig(**TINY_TRANSLATOR))
     return folder
 
 
 @pytest.fixture(scope="session")
 def tiny_translator(tiny_translator_folder):
-    from apptk.applications.translation.translator import Translator
+    from apptk.applications.translation import Translator
 
     return Translator.load(tiny_translator_folder)
 
@@ -87,7 +87,7 @@ def tiny_translator(tiny_translator_folder):
 @pytest.fixture(scope="session")
 def tiny_saved_model(tiny_translator, tmp_path_factory):
     """The tiny translator exported for TF Serving, in `.../en_es/1`."""
-    from apptk.applications.translation.translator import export_translator
+    from apptk.applications.translation import export_translator
 
     return export_translator(
         tiny_translator, str(tmp_path_factory.mktemp("serving") / "en_es" / "1")

@@ -14,7 +14,7 @@ import random
 
 import pytest
 
-from apptk.applications.fill_mask.training import FillMaskConfig, fit_fill_mask
+from apptk.applications.fill_mask import FillMaskConfig, fit_fill_mask
 
 SUBJECTS = {
     "cat": ("sits", "on", "mat"),
@@ -102,7 +102,7 @@ def fitted_folder(tmp_path_factory) -> str:
 def exported_model(tmp_path_factory) -> str:
     """The fitted folder exported as a SavedModel in `.../fill_mask/1`, once per session."""
     if "export" not in _CACHE:
-        from apptk.applications.fill_mask.masker import FillMasker, export_fill_mask
+        from apptk.applications.fill_mask import FillMasker, export_fill_mask
 
         masker = FillMasker.load(fitted_folder(tmp_path_factory))
         out = tmp_path_factory.mktemp("fill_mask_serving") / "fill_mask" / "1"
@@ -141,7 +141,7 @@ def recording_encoder_start():
 
 def fit_classifier_recording_start(**kwargs) -> FittedClassifier:
     """`fit_text_classifier(**kwargs)`, noting the encoder's weights as training starts."""
-    from apptk.applications.text_classifier.classifier import fit_text_classifier
+    from apptk.applications.text_classifier import fit_text_classifier
 
     with recording_encoder_start() as started:
         fit_text_classifier(**kwargs)
@@ -161,7 +161,7 @@ def classifier_data(tmp_path_factory) -> dict[str, str]:
 
 def fine_tuned_classifier(tmp_path_factory, from_scratch: bool = False) -> FittedClassifier:
     """A classifier on the fitted encoder (or on a fresh one of its size), once per session."""
-    from apptk.applications.text_classifier.classifier import TextClassifierConfig
+    from apptk.applications.text_classifier import TextClassifierConfig
 
     key = "scratch" if from_scratch else "fine_tuned"
     if key not in _CACHE:

@@ -72,7 +72,7 @@ def session_photos(tmp_path_factory) -> str:
 
 def session_cnn(tmp_path_factory) -> tuple[str, dict]:
     """`TINY_CNN` fitted on `session_photos` once per test session: its folder and summary."""
-    from apptk.applications.image.training import ImageConfig, fit_image
+    from apptk.applications.image import ImageConfig, fit_image
 
     out = tmp_path_factory.getbasetemp() / "tiny_cnn"
     summary_file = tmp_path_factory.getbasetemp() / "tiny_cnn_summary.json"

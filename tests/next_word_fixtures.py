@@ -6,7 +6,7 @@ folder is cached for the whole session, so the pipeline and CLI tests share one 
 
 import random
 
-from apptk.applications.next_word.training import NextWordConfig, fit_next_word
+from apptk.applications.next_word import NextWordConfig, fit_next_word
 
 _DETERMINERS = ["the", "a"]
 _ADJECTIVES = ["quick", "lazy", "brown", "small", "big", "red", "old", "happy"]

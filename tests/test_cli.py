@@ -97,9 +97,9 @@ def test_translate_stdin_keeps_blank_lines(tiny_saved_model, tiny_translator):
 
 
 @pytest.mark.parametrize("text", ["", "   "])
-def test_translate_empty_text_is_a_usage_error(tiny_translator_folder, text):
+def test_translate_empty_text_is_a_one_line_error(tiny_translator_folder, text):
     result = invoke("translate", "--model", tiny_translator_folder, text)
-    assert_one_line_error(result, 2, "empty")
+    assert_one_line_error(result, 1, "text is empty")
 
 
 def test_translate_blank_stdin_is_a_usage_error(tiny_translator_folder):

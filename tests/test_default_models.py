@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from apptk.applications.next_word.predictor import DEFAULT_MODEL as DEFAULT_NEXT_WORD
-from apptk.applications.next_word.predictor import NextWordPredictor
-from apptk.applications.translation.translator import DEFAULT_MODEL as DEFAULT_TRANSLATOR
-from apptk.applications.translation.translator import Translator
+from apptk.applications.next_word import NextWordPredictor
+from apptk.applications.run.presets import PRESETS
+from apptk.applications.translation import Translator
 from apptk.applications.translation.evaluation import held_out_references, score_translations
 
 SHARED_PAIRS = Path(__file__).resolve().parents[2] / "shared" / "data" / "spa-eng.zip"
@@ -32,13 +31,13 @@ def predictor():
 
 
 def test_default_translator_is_shipped_within_25_megabytes():
-    assert os.path.isfile(os.path.join(DEFAULT_TRANSLATOR, "saved_model.pb"))
-    assert folder_megabytes(DEFAULT_TRANSLATOR) <= 25.0
+    assert os.path.isfile(os.path.join(PRESETS["en_es"].path, "saved_model.pb"))
+    assert folder_megabytes(PRESETS["en_es"].path) <= 25.0
 
 
 def test_default_next_word_model_is_shipped_within_15_megabytes():
-    assert os.path.isfile(os.path.join(DEFAULT_NEXT_WORD, "saved_model.pb"))
-    assert folder_megabytes(DEFAULT_NEXT_WORD) <= 15.0
+    assert os.path.isfile(os.path.join(PRESETS["next_word"].path, "saved_model.pb"))
+    assert folder_megabytes(PRESETS["next_word"].path) <= 15.0
 
 
 def test_default_translator_translates_everyday_sentences(translator):
@@ -77,14 +76,12 @@ def test_console_script_translates_with_the_default_model():
 
 
 def test_default_fill_mask_model_is_shipped_within_15_megabytes():
-    from apptk.applications.fill_mask.masker import DEFAULT_MODEL as DEFAULT_FILL_MASK
-
-    assert os.path.isfile(os.path.join(DEFAULT_FILL_MASK, "saved_model.pb"))
-    assert folder_megabytes(DEFAULT_FILL_MASK) <= 15.0
+    assert os.path.isfile(os.path.join(PRESETS["fill_mask"].path, "saved_model.pb"))
+    assert folder_megabytes(PRESETS["fill_mask"].path) <= 15.0
 
 
 def test_default_fill_mask_model_fills_everyday_sentences():
-    from apptk.applications.fill_mask.masker import FillMasker
+    from apptk.applications.fill_mask import FillMasker
 
     masker = FillMasker.load()
     fillers = masker(["I [MASK] you.", "What [MASK] is it?", "Where [MASK] you going?"], top_k=5)

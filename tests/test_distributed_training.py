@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from apptk.applications.run import distribution
 from apptk.applications.errors import DataError
+from apptk.applications.run import distribution
+from apptk.applications.run import local_cluster as cluster
 from apptk.applications.run.training import read_history
-from tests import cluster
 from tests.next_word_fixtures import write_corpus
 
 
@@ -65,7 +65,7 @@ def test_two_worker_next_word_run_writes_from_the_chief_and_loads(tmp_path):
     # The other worker wrote only into its own scratch folder, never the model folder.
     scratch = tmp_path / ".model.worker-1"
     assert scratch.exists() and not (scratch / "model.weights.h5").exists()
-    from apptk.applications.next_word.predictor import NextWordPredictor
+    from apptk.applications.next_word import NextWordPredictor
 
     predictions = NextWordPredictor.load(str(out))(["the quick brown"], top_k=3)[0]
     assert len(predictions) == 3
@@ -79,9 +79,9 @@ def _labelled_file(path, lines):
 
 def test_two_worker_runs_of_the_other_text_pipelines_load(tmp_path, synthetic_pairs_file):
     """Translator, masked LM and a text classifier fine-tuned from it, each on 2 workers."""
-    from apptk.applications.fill_mask.masker import FillMasker
-    from apptk.applications.text_classifier.classifier import TextClassifier
-    from apptk.applications.translation.translator import Translator
+    from apptk.applications.fill_mask import FillMasker
+    from apptk.applications.text_classifier import TextClassifier
+    from apptk.applications.translation import Translator
     from tests.next_word_fixtures import synthetic_lines
 
     lines = synthetic_lines()
@@ -110,7 +110,7 @@ def test_two_worker_runs_of_the_other_text_pipelines_load(tmp_path, synthetic_pa
 
 
 def test_two_worker_image_run_loads_and_classifies(tmp_path):
-    from apptk.applications.image.classifier import ImageClassifier
+    from apptk.applications.image import ImageClassifier
     from tests.image_fixtures import make_image_folder
 
     photos = make_image_folder(tmp_path / "photos", per_class=8)

@@ -21,14 +21,9 @@ from fill_mask_fixtures import (
     write_lines,
 )
 
+from apptk.applications.fill_mask import FillMasker, evaluate_fill_mask, load_pretrained_encoder
 from apptk.applications.run import training
-from apptk.applications.fill_mask.masker import FillMasker
-from apptk.applications.fill_mask.evaluation import evaluate_fill_mask
-from apptk.applications.text_classifier.classifier import (
-    TextClassifier,
-    evaluate_text_classifier,
-    load_encoder,
-)
+from apptk.applications.text_classifier import TextClassifier, evaluate_text_classifier
 from apptk.cli.main import apptk
 
 TINY_FIT = ["--hidden-dim", "16", "--layers", "1", "--vocabulary-size", "100"]
@@ -257,7 +252,7 @@ def test_fit_text_classifier_fine_tunes_an_export(tmp_path_factory, tmp_path):
     assert f"Model written to {out}" in result.stdout
     assert re.search(r"^validation_texts\s+60$", result.stdout, re.MULTILINE)
     assert re.search(r"^epochs\s+1$", result.stdout, re.MULTILINE)
-    pretrained = encoder_weights(load_encoder(export)[0])
+    pretrained = encoder_weights(load_pretrained_encoder(export)[0])
     assert sorted(started) == sorted(pretrained)
     for name, value in pretrained.items():
         np.testing.assert_array_equal(started[name], value, err_msg=name)

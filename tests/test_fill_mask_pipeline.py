@@ -20,17 +20,16 @@ from fill_mask_fixtures import (
 )
 
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
-from apptk.applications.fill_mask.masker import (
+from apptk.applications.fill_mask import (
     FillMasker,
+    evaluate_fill_mask,
     export_fill_mask,
-    insert_filler,
-    module_from_export,
+    fit_fill_mask,
 )
-from apptk.applications.fill_mask.evaluation import evaluate_fill_mask
-from apptk.applications.fill_mask.training import fit_fill_mask
 from apptk.applications.fill_mask.data import mask_tokens
+from apptk.applications.fill_mask.masker import insert_filler, module_from_export
 from apptk.applications.models.sequence_losses import MaskedSequenceLoss, masked_accuracy
-from apptk.applications.text.processing import MAX_CHARACTERS
+from apptk.applications.text.checks import MAX_CHARACTERS
 from apptk.applications.text.wordpiece import (
     END_ID,
     MASK_ID,

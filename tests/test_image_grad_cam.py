@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from apptk.applications.image.grad_cam import grad_cam
 from apptk.applications.image.classifier import ImageClassifier, ImageModule
+from apptk.applications.image.grad_cam import grad_cam
 from apptk.applications.run.plots import plot_grad_cam
 
 SIZE = 16

@@ -24,12 +24,19 @@ from image_fixtures import (
 )
 
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
-from apptk.applications.models.image_backbones import BACKBONES, imagenet_weights_path
-from apptk.applications.image.classifier import ImageClassifier, export_image
-from apptk.applications.image.evaluation import evaluate_image_classifier
-from apptk.applications.models.image_classifiers import build_transfer_classifier, unfreeze_top_layers
-from apptk.applications.image.training import ImageConfig, fit_image
+from apptk.applications.image import (
+    ImageClassifier,
+    ImageConfig,
+    evaluate_image_classifier,
+    export_image,
+    fit_image,
+)
 from apptk.applications.image.imagenet_labels import imagenet_labels
+from apptk.applications.models.image_backbones import BACKBONES, imagenet_weights_path
+from apptk.applications.models.image_classifiers import (
+    build_transfer_classifier,
+    unfreeze_top_layers,
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import tensorflow as tf
 from keras import ops
 
 from apptk.applications.errors import DataError
-from apptk.applications.next_word.training import token_stream, window_dataset
 from apptk.applications.models.recurrent_language_model import RecurrentLanguageModel
 from apptk.applications.models.transformer_language_model import TransformerLanguageModel
+from apptk.applications.next_word.data import token_stream, window_dataset
 from apptk.applications.text.word_vocabulary import WordTokenizer
 from apptk.applications.text.wordpiece import RESERVED_TOKENS, START_ID
 

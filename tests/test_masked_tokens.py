@@ -7,11 +7,9 @@ import pytest
 import tensorflow as tf
 
 from apptk.applications.fill_mask.data import (
-    has_known_token,
     mask_tokens,
     masked_dataset,
     max_predictions,
-    sentence_ids,
 )
 from apptk.applications.text.wordpiece import (
     END_ID,
@@ -19,8 +17,8 @@ from apptk.applications.text.wordpiece import (
     PAD_ID,
     RESERVED_TOKENS,
     START_ID,
-    UNK_ID,
     WordPieceTokenizer,
+    sentence_ids,
 )
 
 MAX_LENGTH = 24
@@ -197,8 +195,3 @@ def test_masked_dataset_masks_other_tokens_each_epoch(tokenizer):
     ]
     assert epochs[0].shape == epochs[1].shape == (64, 2)
     assert not np.array_equal(epochs[0], epochs[1])
-
-
-def test_has_known_token():
-    ids = tf.ragged.constant([[UNK_ID, UNK_ID], [UNK_ID, 7], []], dtype=tf.int32)
-    assert has_known_token(ids).numpy().tolist() == [False, True, False]

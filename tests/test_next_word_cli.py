@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from next_word_fixtures import fitted_folder, synthetic_lines, write_corpus
 
-from apptk.applications.next_word.predictor import NextWordPredictor
+from apptk.applications.next_word import NextWordPredictor
 from apptk.cli.main import apptk
 
 PUNCTUATION = r"([\.\?\!,;:¿¡\"\(\)])"
@@ -75,8 +75,8 @@ def test_next_word_json(tiny, predictor):
 
 @pytest.mark.parametrize("command", ["next-word", "generate"])
 @pytest.mark.parametrize("text", ["", "   "])
-def test_empty_text_is_a_usage_error(tiny, command, text):
-    assert_one_line_error(invoke(command, "--model", tiny, text), 2, "TEXT", "empty")
+def test_empty_text_is_a_one_line_error(tiny, command, text):
+    assert_one_line_error(invoke(command, "--model", tiny, text), 1, "text is empty")
 
 
 def test_text_over_the_character_limit_is_a_one_line_error(tiny):

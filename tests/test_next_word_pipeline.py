@@ -13,9 +13,13 @@ import tensorflow as tf
 from next_word_fixtures import fitted_folder, synthetic_lines, tiny_config, write_corpus
 
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
-from apptk.applications.next_word.predictor import MAX_CHARACTERS, NextWordPredictor, export_next_word
-from apptk.applications.next_word.evaluation import evaluate_next_word
-from apptk.applications.next_word.training import fit_next_word
+from apptk.applications.next_word import (
+    NextWordPredictor,
+    evaluate_next_word,
+    export_next_word,
+    fit_next_word,
+)
+from apptk.applications.text.checks import MAX_CHARACTERS
 from apptk.applications.text.wordpiece import RESERVED_TOKENS, START_ID, UNK_ID, read_vocabulary
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from apptk.applications.errors import DataError
+from apptk.applications.text.splits import stable_split
 from apptk.applications.text.tatoeba_pairs import (
     MEMBER_NAME,
     SentencePair,
     group_references,
     load_pairs,
     parse_pairs,
-    split_of,
     split_pairs,
 )
 
@@ -137,8 +137,8 @@ def test_split_is_the_same_in_every_process(shared_pairs):
     sentences = [pair.english for pair in random.Random(1).sample(shared_pairs, 500)]
     script = (
         "import json, sys\n"
-        "from apptk.applications.text.tatoeba_pairs import split_of\n"
-        "print(json.dumps([split_of(s) for s in json.loads(sys.stdin.read())]))\n"
+        "from apptk.applications.text.splits import stable_split\n"
+        "print(json.dumps([stable_split(s) for s in json.loads(sys.stdin.read())]))\n"
     )
     for hash_seed in ("1", "2"):
         result = subprocess.run(
@@ -149,14 +149,14 @@ def test_split_is_the_same_in_every_process(shared_pairs):
             env={**os.environ, "PYTHONHASHSEED": hash_seed},
             check=True,
         )
-        assert json.loads(result.stdout) == [split_of(sentence) for sentence in sentences]
+        assert json.loads(result.stdout) == [stable_split(sentence) for sentence in sentences]
 
 
 def test_split_ignores_case_and_surrounding_spaces():
     sentences = [f"Sentence number {n}." for n in range(300)]
     for sentence in sentences:
-        assert split_of(f"  {sentence.upper()} ") == split_of(sentence)
-    assert {split_of(sentence) for sentence in sentences} == {"train", "validation", "test"}
+        assert stable_split(f"  {sentence.upper()} ") == stable_split(sentence)
+    assert {stable_split(sentence) for sentence in sentences} == {"train", "validation", "test"}
 
 
 def test_group_references_keeps_every_translation():

@@ -16,23 +16,23 @@ from fill_mask_fixtures import (
 )
 
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
-from apptk.applications.text_classifier.classifier import (
+from apptk.applications.fill_mask import load_pretrained_encoder
+from apptk.applications.text.checks import MAX_CHARACTERS
+from apptk.applications.text_classifier import (
     TextClassifier,
     TextClassifierConfig,
     evaluate_text_classifier,
     fit_text_classifier,
-    load_encoder,
     read_labelled_texts,
 )
-from apptk.applications.text.processing import MAX_CHARACTERS
 
 CLASSES = sorted(set(LABELS.values()))
 
 
 @pytest.fixture(scope="module")
 def pretrained(tmp_path_factory):
-    """The fill-mask folder's encoder weights and vocabulary, as `load_encoder` gives them."""
-    encoder, vocabulary = load_encoder(fitted_folder(tmp_path_factory))
+    """The fill-mask folder's encoder weights and vocabulary, as `load_pretrained_encoder` gives them."""
+    encoder, vocabulary = load_pretrained_encoder(fitted_folder(tmp_path_factory))
     return encoder, encoder_weights(encoder), vocabulary
 
 
@@ -113,13 +113,13 @@ def test_validation_labels_never_seen_in_training_are_a_data_error(tmp_path):
     train = write_lines(tmp_path / "train.tsv", labelled_lines(30))
     validation = write_lines(tmp_path / "val.tsv", ["the cat sits\tpet", "a fox runs\tfox"])
     with pytest.raises(DataError, match="never seen in training: fox"):
-        fit_text_classifier(train, str(tmp_path / "model"), "unused", validation=validation)
+        fit_text_classifier(train, str(tmp_path / "model"), encoder="unused", validation=validation)
 
 
 def test_too_few_texts_to_hold_out_need_a_validation_file(tmp_path):
     path = write_lines(tmp_path / "tiny.tsv", ["the cat sits\tpet", "the cow eats\tfarm"])
     with pytest.raises(DataError, match="--val"):
-        fit_text_classifier(path, str(tmp_path / "model"), "unused")
+        fit_text_classifier(path, str(tmp_path / "model"), encoder="unused")
 
 
 def test_the_default_learning_rate_depends_on_pretraining():
@@ -133,7 +133,7 @@ def test_the_default_learning_rate_depends_on_pretraining():
 
 def test_load_encoder_reads_a_folder_and_its_export_alike(tmp_path_factory, pretrained):
     _, weights, vocabulary = pretrained
-    from_export, export_vocabulary = load_encoder(exported_model(tmp_path_factory))
+    from_export, export_vocabulary = load_pretrained_encoder(exported_model(tmp_path_factory))
     assert export_vocabulary == vocabulary
     assert_same_weights(encoder_weights(from_export), weights)
     folder_vocabulary = Path(fitted_folder(tmp_path_factory), "vocabulary.txt").read_text()
@@ -179,7 +179,9 @@ def test_from_scratch_starts_from_a_fresh_encoder_of_the_same_size(from_scratch,
 
 def test_refitting_without_force_is_refused(fine_tuned, data, tmp_path_factory):
     with pytest.raises(OutputExistsError, match="--force"):
-        fit_text_classifier(data["train"], fine_tuned.folder, fitted_folder(tmp_path_factory))
+        fit_text_classifier(
+            data["train"], fine_tuned.folder, encoder=fitted_folder(tmp_path_factory)
+        )
 
 
 # Classifying
@@ -261,12 +263,12 @@ def test_evaluation_metrics_equal_a_hand_computation(classifier, tmp_path, data)
     assert metrics["accuracy"] < 1
     for name in CLASSES:
         hits = np.sum((predicted == name) & (labels == name))
-        assert metrics[f"precision[{name}]"] == pytest.approx(
-            hits / max(np.sum(predicted == name), 1), abs=1e-4
-        )
-        assert metrics[f"recall[{name}]"] == pytest.approx(
-            hits / max(np.sum(labels == name), 1), abs=1e-4
-        )
+        predicted_count, true_count = np.sum(predicted == name), np.sum(labels == name)
+        # Undefined where a label is never predicted (precision) or never present (recall).
+        expected_precision = hits / predicted_count if predicted_count else None
+        expected_recall = hits / true_count if true_count else None
+        assert metrics[f"precision[{name}]"] == pytest.approx(expected_precision, abs=1e-4)
+        assert metrics[f"recall[{name}]"] == pytest.approx(expected_recall, abs=1e-4)
     assert metrics["texts_per_second"] > 0
 
 

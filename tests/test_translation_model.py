@@ -5,14 +5,10 @@ import tensorflow as tf
 from keras import ops
 
 from apptk.applications.models.learning_rate import WarmupInverseSquareRoot
-from apptk.applications.translation.decoding import (
-    beam_search_decode,
-    greedy_decode,
-    naive_greedy_decode,
-)
 from apptk.applications.models.sequence_losses import MaskedSequenceLoss, masked_accuracy
 from apptk.applications.models.transformer_translator import TransformerTranslator
 from apptk.applications.text.wordpiece import END_ID, PAD_ID, RESERVED_TOKENS, START_ID
+from apptk.applications.translation.decoding import beam_search_decode, greedy_decode
 
 MAX_LENGTH = 12
 SOURCE_LENGTHS = [7, 2, 4, 6, 1, 5]
@@ -20,6 +16,21 @@ SOURCE_LENGTHS = [7, 2, 4, 6, 1, 5]
 
 def numpy(tensor):
     return ops.convert_to_numpy(tensor)
+
+
+def naive_greedy_decode(model, encoder_output, source_mask, max_length: int):
+    """Greedy decoding without a cache: the decoder re-reads the whole prefix at every step.
+
+    The independent reference cached decoding is held to; one sentence (batch of 1) at a time.
+    """
+    prefix = tf.fill([1, 1], START_ID)
+    for _ in range(max_length):
+        logits = model.decode(prefix, encoder_output, source_mask)
+        next_token = tf.argmax(logits[:, -1, :], axis=-1, output_type=tf.int32)
+        prefix = tf.concat([prefix, next_token[:, None]], axis=1)
+        if int(next_token[0]) == END_ID:
+            break
+    return prefix[:, 1:]
 
 
 def padded_sources() -> np.ndarray:

@@ -12,17 +12,22 @@ import tensorflow as tf
 from conftest import TINY_TRANSLATOR, synthetic_pair_lines
 from tensorflow.core.protobuf import saved_model_pb2
 
-from apptk.applications.run import model_folder
-from apptk.applications.run import training
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
-from apptk.applications.translation.translator import MAX_CHARACTERS, Translator, export_translator
+from apptk.applications.run import model_folder, training
+from apptk.applications.text.checks import MAX_CHARACTERS
+from apptk.applications.text.wordpiece import RESERVED_TOKENS, read_vocabulary
+from apptk.applications.translation import (
+    Translator,
+    TranslatorConfig,
+    export_translator,
+    fit_translator,
+)
 from apptk.applications.translation.evaluation import (
     evaluate_translator,
     held_out_references,
     score_translations,
 )
-from apptk.applications.translation.training import TranslatorConfig, fit_translator
-from apptk.applications.text.wordpiece import RESERVED_TOKENS, read_vocabulary, vocabulary_path
+from apptk.applications.translation.spec import vocabulary_paths
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SENTENCES = ["The red cat eats.", "Does the big dog run now?", "The small bird sleeps here."]
@@ -69,10 +74,10 @@ def test_fit_writes_a_model_folder(tiny_translator_folder):
     config = json.loads((folder / "config.json").read_text())
     assert config["kind"] == "translation"
     assert {key: config[key] for key in TINY_TRANSLATOR} == TINY_TRANSLATOR
-    for side in ("source", "target"):
-        vocabulary = read_vocabulary(vocabulary_path(str(folder), side))
+    for path in vocabulary_paths(str(folder)):
+        vocabulary = read_vocabulary(path)
         assert tuple(vocabulary[: len(RESERVED_TOKENS)]) == RESERVED_TOKENS
-    target = read_vocabulary(vocabulary_path(str(folder), "target"))
+    target = read_vocabulary(vocabulary_paths(str(folder))[1])
     assert {"¿", "gato", "El"} <= set(target)
 
 
@@ -88,7 +93,7 @@ def test_fit_refuses_to_overwrite_a_finished_model(tiny_translator_folder, synth
     modified = weights.stat().st_mtime_ns
     with pytest.raises(OutputExistsError, match="--force"):
         fit_translator(
-            tiny_translator_folder, synthetic_pairs_file, TranslatorConfig(**TINY_TRANSLATOR)
+            synthetic_pairs_file, tiny_translator_folder, TranslatorConfig(**TINY_TRANSLATOR)
         )
     assert weights.stat().st_mtime_ns == modified
 
@@ -101,7 +106,7 @@ def test_resume_continues_from_the_last_epoch(
     config = json.loads((folder / "config.json").read_text())
     config["epochs"] += 1
     (folder / "config.json").write_text(json.dumps(config))
-    summary = fit_translator(str(folder), synthetic_pairs_file, resume=True)
+    summary = fit_translator(synthetic_pairs_file, str(folder), resume=True)
     assert summary["epochs"] == 1
     before = training.read_history(tiny_translator_folder)
     after = training.read_history(str(folder))

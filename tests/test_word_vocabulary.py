@@ -2,7 +2,7 @@ import pytest
 import tensorflow as tf
 
 from apptk.applications.errors import DataError
-from apptk.applications.next_word.training import split_corpus
+from apptk.applications.text.corpus import split_corpus
 from apptk.applications.text.word_vocabulary import WordTokenizer, learn_word_vocabulary
 from apptk.applications.text.wordpiece import RESERVED_TOKENS, UNK_ID
 

@@ -10,7 +10,7 @@ fill-mask --model runs/fill_mask --out savedmodels/fill_mask/1 --force` ships it
 import os
 import sys
 
-from apptk.applications.fill_mask.training import FillMaskConfig, fit_fill_mask
+from apptk.applications.fill_mask import FillMaskConfig, fit_fill_mask
 from apptk.applications.text.tatoeba_pairs import write_english_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -10,7 +10,7 @@ Writes the distinct English sentences to runs/tatoeba_english.txt, fits runs/nex
 import os
 import sys
 
-from apptk.applications.next_word.training import NextWordConfig, fit_next_word
+from apptk.applications.next_word import NextWordConfig, fit_next_word
 from apptk.applications.text.tatoeba_pairs import write_english_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

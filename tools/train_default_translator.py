@@ -10,13 +10,13 @@ otherwise), writes the model folder to runs/en_es; `apptk export translate --mod
 import os
 import sys
 
-from apptk.applications.translation.training import TranslatorConfig, fit_translator
+from apptk.applications.translation import TranslatorConfig, fit_translator
 
 LOCAL_PAIRS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "spa-eng.zip")
 
 if __name__ == "__main__":
     data = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
     summary = fit_translator(
-        "runs/en_es", data=data, config=TranslatorConfig(), resume="--resume" in sys.argv
+        data, "runs/en_es", TranslatorConfig(), resume="--resume" in sys.argv
     )
     print(summary)

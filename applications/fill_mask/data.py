@@ -11,24 +11,11 @@ from apptk.applications.text.wordpiece import (
     PAD_ID,
     RESERVED_TOKENS,
     START_ID,
-    UNK_ID,
+    sentence_ids,
 )
 
 # Tokens never chosen for prediction: padding and the sentence boundaries.
 UNSELECTABLE_IDS = (PAD_ID, START_ID, END_ID)
-
-
-def sentence_ids(token_ids: tf.RaggedTensor, max_length: int) -> tf.RaggedTensor:
-    """`[START] tokens [END]`, the tokens cut so the whole fits in `max_length`."""
-    rows = token_ids.nrows()
-    return tf.concat(
-        [
-            tf.fill([rows, 1], START_ID),
-            token_ids[:, : max_length - 2],
-            tf.fill([rows, 1], END_ID),
-        ],
-        axis=1,
-    )
 
 
 def max_predictions(max_length: int, mask_rate: float) -> int:
@@ -112,8 +99,3 @@ def masked_dataset(
 
     dataset = dataset.batch(batch_size).map(tokenize_and_mask, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
-
-
-def has_known_token(token_ids: tf.RaggedTensor) -> tf.Tensor:
-    """Per row: whether any token is a real word piece (not [UNK])."""
-    return tf.reduce_any(token_ids != UNK_ID, axis=1)

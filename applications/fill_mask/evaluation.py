@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from apptk.applications.fill_mask.data import mask_tokens
-from apptk.applications.next_word.training import read_corpus
+from apptk.applications.text.corpus import read_corpus
 from apptk.applications.text.wordpiece import END_ID, MASK_ID, PAD_ID, START_ID
 
 

@@ -2,7 +2,7 @@
 
 Example:
 
->>> from apptk.applications.fill_mask.masker import FillMasker
+>>> from apptk.applications.fill_mask import FillMasker
 >>> masker = FillMasker.load()  # the shipped default model
 >>> masker(["I would like to [MASK] a book."], top_k=3)
 [[[{'token': 'read', 'probability': 0.41}, {'token': 'buy', ...}, ...]]]
@@ -17,15 +17,28 @@ import re
 
 import tensorflow as tf
 
-from apptk.applications.run import model_folder
 from apptk.applications.errors import DataError, ModelFileError
-from apptk.applications.run.export import export_module, load_saved_model
-from apptk.applications.text.processing import MAX_CHARACTERS
-from apptk.applications.text.wordpiece import MASK_ID, RESERVED_TOKENS
+from apptk.applications.fill_mask.spec import (
+    KIND,
+    MASK_TOKEN,
+    VOCABULARY_FILE,
+    FillMaskConfig,
+    build_masked_language_model,
+)
+from apptk.applications.run import model_folder
+from apptk.applications.run.export import load_saved_model
+from apptk.applications.run.loading import load_module
+from apptk.applications.text.checks import checked_texts
+from apptk.applications.text.wordpiece import (
+    MASK_ID,
+    RESERVED_TOKENS,
+    WordPieceTokenizer,
+    read_vocabulary,
+    sentence_ids,
+)
 
-DEFAULT_MODEL = os.path.join(model_folder.SHIPPED_MODELS, "fill_mask", "1")
-MASK_TOKEN = "[MASK]"
 STRINGS = tf.TensorSpec([None], tf.string, name="texts")
+EMPTY_HINT = "write a sentence with [MASK] in it"
 _MASK_PATTERN = r"(?i)\[mask\]"  # for TensorFlow's RE2
 _MASK_REGEX = re.compile(r"\[mask\]", re.IGNORECASE)
 
@@ -40,8 +53,6 @@ class FillMaskModule(tf.Module):
 
     def __init__(self, model, vocabulary: list[str], config: dict):
         super().__init__(name="fill_mask")
-        from apptk.applications.text.wordpiece import WordPieceTokenizer
-
         self.model = model
         self.tokenizer = WordPieceTokenizer(vocabulary, case_fold=True, name="tokenizer")
         self.max_length = model.encoder.max_length
@@ -61,8 +72,6 @@ class FillMaskModule(tf.Module):
 
     def _token_ids(self, texts):
         """`[START] tokens [END]` as ragged ids, cut to the model's length."""
-        from apptk.applications.fill_mask.data import sentence_ids
-
         return sentence_ids(self._pieces_and_masks(texts), self.max_length)
 
     @tf.function(input_signature=[STRINGS])
@@ -123,15 +132,7 @@ class FillMaskModule(tf.Module):
 
 def module_from_folder(folder: str) -> FillMaskModule:
     """Rebuilds the fill-mask graph from a fitted model folder."""
-    from apptk.applications.fill_mask.training import (
-        KIND,
-        VOCABULARY_FILE,
-        FillMaskConfig,
-        build_masked_language_model,
-    )
-    from apptk.applications.text.wordpiece import read_vocabulary
-
-    config = model_folder.read_config(folder, FillMaskConfig, KIND)
+    config = model_folder.read_config(folder, FillMaskConfig)
     vocabulary = read_vocabulary(os.path.join(folder, VOCABULARY_FILE))
     model = build_masked_language_model(config, len(vocabulary))
     model_folder.load_fitted_weights(model, folder)
@@ -145,9 +146,7 @@ def module_from_export(path: str) -> FillMaskModule:
     weights in Keras' order, so the same model is built afresh and given those values: its
     encoder can then be fine-tuned like one from a fitted folder.
     """
-    from apptk.applications.fill_mask.training import FillMaskConfig, build_masked_language_model
-
-    exported = load_saved_model(path, required_function="fill", kind="fill-mask")
+    exported = load_saved_model(path, required_function="fill", kind=KIND)
     if not hasattr(exported, "config_json"):
         raise ModelFileError(f"{path} is a fill-mask SavedModel without its configuration.")
     config = json.loads(exported.config_json.numpy().decode("utf-8"))
@@ -177,20 +176,13 @@ class FillMasker:
         self.module = module
 
     @classmethod
-    def load(cls, path: str | None = None) -> "FillMasker":
-        """Loads the default model when `path` is None, else a model folder or SavedModel."""
-        path = path or DEFAULT_MODEL
-        if os.path.exists(os.path.join(path, model_folder.CONFIG_FILE)):
-            return cls(module_from_folder(path))
-        return cls(load_saved_model(path, required_function="fill", kind="fill-mask"))
+    def load(cls, model: str | None = None) -> "FillMasker":
+        """The default model when `model` is None, else a preset name (`apptk models`), a
+        fitted model folder or an exported SavedModel."""
+        return cls(load_module(model, KIND, module_from_folder, required_function="fill"))
 
-    def _check(self, text: str) -> str:
-        if not text.strip():
-            raise DataError("The text is empty; write a sentence with [MASK] in it.")
-        if len(text) > MAX_CHARACTERS:
-            raise DataError(
-                f"The text is {len(text):,} characters long; the limit is {MAX_CHARACTERS:,}."
-            )
+    @staticmethod
+    def _check_masks(text: str) -> str:
         if not _MASK_REGEX.search(text):
             raise DataError(
                 f"No {MASK_TOKEN} in {text[:60]!r}; put [MASK] where a word is missing."
@@ -210,11 +202,7 @@ class FillMasker:
 
     def __call__(self, texts: list[str], top_k: int = 5) -> list[list[list[dict]]]:
         """For each text, for each `[MASK]`, the `top_k` fillers `[{"token", "probability"}]`."""
-        if isinstance(texts, str):
-            texts = [texts]
-        if not texts:
-            raise DataError("No texts given; write a sentence with [MASK] in it.")
-        texts = [self._check(text) for text in texts]
+        texts = [self._check_masks(text) for text in checked_texts(texts, EMPTY_HINT)]
         if top_k < 1:
             raise DataError("top_k must be at least 1.")
         self._check_lengths(texts)
@@ -233,19 +221,13 @@ class FillMasker:
             for row in range(len(texts))
         ]
 
-    def fill(self, text: str) -> str:
-        """`text` with each `[MASK]` replaced by its likeliest filler."""
-        for fillers in self([text], top_k=1)[0]:
+    def fill(self, text: str, masks: list[list[dict]] | None = None) -> str:
+        """`text` with each `[MASK]` replaced by its likeliest filler.
+
+        Args:
+            text: a text with `[MASK]` in it.
+            masks: this text's answer from `__call__`, when already computed.
+        """
+        for fillers in masks if masks is not None else self([text], top_k=1)[0]:
             text = insert_filler(text, fillers[0]["token"])
         return text
-
-
-def export_fill_mask(masker: FillMasker, out: str, force: bool = False) -> str:
-    """Writes a TF Serving SavedModel: `serving_default` maps texts to the top-5 fillers."""
-    module = masker.module
-    return export_module(
-        module,
-        out,
-        signatures={"serving_default": module.serve, "fill": module.fill},
-        force=force,
-    )

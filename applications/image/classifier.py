@@ -2,7 +2,7 @@
 
 Example:
 
->>> from apptk.applications.image.classifier import ImageClassifier
+>>> from apptk.applications.image import ImageClassifier
 >>> classifier = ImageClassifier.load()  # ImageNet MobileNetV3Large; or a fitted folder
 >>> classifier(["photo.jpg"], top_k=2)
 [[{'label': 'tabby cat', 'probability': 0.62}, {'label': 'tiger cat', 'probability': 0.21}]]
@@ -17,17 +17,23 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from apptk.applications.run import model_folder
 from apptk.applications.errors import DataError
-from apptk.applications.image.grad_cam import grad_cam
-from apptk.applications.models.image_backbones import DEFAULT_BACKBONE, get_backbone
 from apptk.applications.image.data import (
     DecodeImages,
     decode_image,
     describe_decode_error,
     read_photo,
 )
-from apptk.applications.run.export import export_module, load_saved_model
+from apptk.applications.image.grad_cam import grad_cam
+from apptk.applications.image.spec import (
+    KIND,
+    ImageConfig,
+    build_image_classifier,
+    read_labels,
+)
+from apptk.applications.models.image_backbones import DEFAULT_BACKBONE, get_backbone
+from apptk.applications.run import model_folder
+from apptk.applications.run.loading import load_module
 
 DEFAULT_TOP_K = 5
 IMAGE_BYTES = tf.TensorSpec([None], tf.string, name="image_bytes")
@@ -84,14 +90,7 @@ class ImageModule(tf.Module):
 
 def module_from_folder(folder: str) -> ImageModule:
     """Rebuilds the classification graph from a fitted model folder."""
-    from apptk.applications.image.training import (
-        KIND,
-        ImageConfig,
-        build_image_classifier,
-        read_labels,
-    )
-
-    config = model_folder.read_config(folder, ImageConfig, KIND)
+    config = model_folder.read_config(folder, ImageConfig)
     labels = read_labels(folder)
     classifier, explainer = build_image_classifier(config, len(labels), imagenet_weights=False)
     model_folder.load_fitted_weights(classifier, folder)
@@ -100,8 +99,8 @@ def module_from_folder(folder: str) -> ImageModule:
 
 def imagenet_module(backbone_name: str = DEFAULT_BACKBONE) -> ImageModule:
     """The ImageNet classifier of a backbone, its weights from the Keras cache."""
-    from apptk.applications.models.image_classifiers import imagenet_classifier
     from apptk.applications.image.imagenet_labels import imagenet_labels
+    from apptk.applications.models.image_classifiers import imagenet_classifier
 
     backbone = get_backbone(backbone_name)
     return ImageModule(imagenet_classifier(backbone), imagenet_labels(), backbone.image_size)
@@ -116,13 +115,17 @@ class ImageClassifier:
         self.labels = [label.decode("utf-8") for label in module.labels.numpy()]
 
     @classmethod
-    def load(cls, path: str | None = None) -> "ImageClassifier":
-        """The default ImageNet classifier when `path` is None, else a model folder or SavedModel."""
-        if path is None:
-            return cls(imagenet_module())
-        if os.path.exists(os.path.join(path, model_folder.CONFIG_FILE)):
-            return cls(module_from_folder(path))
-        return cls(load_saved_model(path, required_function="predict_pixels", kind="image"))
+    def load(cls, model: str | None = None) -> "ImageClassifier":
+        """The default ImageNet classifier when `model` is None, else a preset name (`apptk
+        models`: the ImageNet backbones), a fitted model folder or an exported SavedModel."""
+        module = load_module(
+            model,
+            KIND,
+            module_from_folder,
+            required_function="predict_pixels",
+            from_preset=lambda preset: imagenet_module(preset.backbone),
+        )
+        return cls(module)
 
     def read(self, image: str | bytes) -> tf.Tensor:
         """The pixels the model takes, from an image file's path or bytes.
@@ -252,20 +255,3 @@ class ImageClassifier:
             title = f"{explanation['label']} ({explanation['probability']:.2f})"
             plot_grad_cam(read_photo(image).numpy(), heat_map, title, plot_path)
         return explanation
-
-
-def export_image(classifier: ImageClassifier, out: str, force: bool = False) -> str:
-    """Writes a TF Serving SavedModel: `serving_default` maps `image_bytes` (encoded JPEG, PNG,
-    GIF or BMP files) to the top-5 `labels` and `probabilities`."""
-    module = classifier.module
-    return export_module(
-        module,
-        out,
-        signatures={
-            "serving_default": module.serve,
-            "predict": module.predict,
-            "predict_pixels": module.predict_pixels,
-            "explain": module.explain,
-        },
-        force=force,
-    )

@@ -9,12 +9,12 @@ import dataclasses
 import glob
 import os
 import warnings
-import zlib
 
 import keras
 import tensorflow as tf
 
 from apptk.applications.errors import DataError
+from apptk.applications.text.splits import stable_bucket
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
 FORMATS = "JPEG, PNG, GIF or BMP"
@@ -179,9 +179,7 @@ def split_validation(data: ImageFolder, fraction: float) -> tuple[ImageFolder, I
     ones between training and validation.
     """
     percent = round(fraction * 100)
-    held_out = [
-        zlib.crc32(os.path.basename(path).encode("utf-8")) % 100 < percent for path in data.paths
-    ]
+    held_out = [stable_bucket(os.path.basename(path)) < percent for path in data.paths]
     train = data.subset(i for i, held in enumerate(held_out) if not held)
     validation = data.subset(i for i, held in enumerate(held_out) if held)
     missing = sorted(set(range(len(data.class_names))) - set(train.labels))

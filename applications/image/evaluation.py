@@ -8,13 +8,10 @@ import numpy as np
 
 from apptk.applications.errors import DataError
 from apptk.applications.image.data import scan_image_folder
+from apptk.applications.run.metrics import confusion_matrix, per_class_scores
 
 # Above this many classes (ImageNet), the matrix keeps only the classes seen or predicted.
 FULL_MATRIX_CLASSES = 50
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
 
 
 def evaluate_image_classifier(
@@ -54,19 +51,9 @@ def evaluate_image_classifier(
         classes = list(range(len(classifier.labels)))
     else:
         classes = sorted(set(true) | set(predicted))
-    position = {class_index: row for row, class_index in enumerate(classes)}
-    counts = np.zeros((len(classes), len(classes)), dtype=np.int64)
-    for actual, guess in zip(true, predicted):
-        counts[position[actual], position[guess]] += 1
+    counts = confusion_matrix(true, predicted, classes)
     labels = [classifier.labels[class_index] for class_index in classes]
-    per_class = {
-        label: {
-            "precision": _ratio(int(counts[row, row]), int(counts[:, row].sum())),
-            "recall": _ratio(int(counts[row, row]), int(counts[row].sum())),
-            "support": int(counts[row].sum()),
-        }
-        for row, label in enumerate(labels)
-    }
+    per_class = per_class_scores(counts, labels)
     metrics = {
         "images": len(true),
         "accuracy": round(float(np.trace(counts)) / len(true), 4),

@@ -18,8 +18,6 @@ import dataclasses
 import io
 import os
 
-import keras
-
 from apptk.applications.errors import ModelFileError
 
 DEFAULT_BACKBONE = "mobilenet_v3_large"
@@ -54,11 +52,13 @@ class Backbone:
 
     def build(
         self, include_top: bool, image_size: int | None = None, name: str | None = None
-    ) -> keras.Model:
+    ) -> "keras.Model":  # noqa: F821 - Keras is imported when a model is built
         """The network with random weights; top models output ImageNet logits.
 
         Pixels go in as floats in [0, 255]: each of these models rescales them itself.
         """
+        import keras
+
         size = image_size or self.image_size
         options = {"classifier_activation": None} if include_top else {}
         if name:
@@ -67,7 +67,7 @@ class Backbone:
             include_top=include_top, weights=None, input_shape=(size, size, 3), **options
         )
 
-    def load_imagenet_weights(self, model: keras.Model, include_top: bool) -> None:
+    def load_imagenet_weights(self, model, include_top: bool) -> None:
         model.load_weights(imagenet_weights_path(self, include_top))
 
 
@@ -136,6 +136,8 @@ def imagenet_weights_path(backbone: Backbone, include_top: bool) -> str:
         ModelFileError: the file is not cached (or fails the hash check) and cannot be
             downloaded.
     """
+    import keras
+
     weights = backbone.top_weights if include_top else backbone.no_top_weights
     url = backbone.base_url + weights.name
     try:

@@ -50,3 +50,18 @@ class TextEncoder(TransformerStack):
         for block in self.blocks:
             x = block(x, padding_mask=padding_mask, training=training)
         return self.final_norm(x)
+
+
+def text_encoder_of(config, vocabulary_size: int, name: str = "encoder") -> TextEncoder:
+    """The `TextEncoder` sized by any configuration that has `max_length`, `hidden_dim`,
+    `num_heads`, `intermediate_dim`, `num_layers` and `dropout` (fill-mask, text classifier)."""
+    return TextEncoder(
+        vocabulary_size,
+        max_length=config.max_length,
+        hidden_dim=config.hidden_dim,
+        num_heads=config.num_heads,
+        intermediate_dim=config.intermediate_dim,
+        num_layers=config.num_layers,
+        dropout=config.dropout,
+        name=name,
+    )

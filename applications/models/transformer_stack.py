@@ -1,9 +1,23 @@
-"""What the Transformer-only models share: token and position embedding, a stack of blocks, a
-final layer norm, and the configuration that sizes them."""
+"""What the Transformer models share: a stack of pre-norm blocks and its final layer norm; and,
+for the single-stack models, token and position embedding and the configuration that sizes
+them."""
 
 import keras
 
 from apptk.layers import TokenAndPositionEmbedding
+
+
+def block_stack(block_class, num_layers: int, name: str, **block_arguments) -> list:
+    """`num_layers` pre-norm apptk Transformer blocks named `{name}_0`, `{name}_1`, ..."""
+    return [
+        block_class(**block_arguments, normalize_first=True, name=f"{name}_{index}")
+        for index in range(num_layers)
+    ]
+
+
+def final_norm(name: str) -> keras.layers.LayerNormalization:
+    """The layer norm after a pre-norm stack (its blocks leave the residual stream unnormed)."""
+    return keras.layers.LayerNormalization(epsilon=1e-5, name=name)
 
 
 class TransformerStack(keras.Model):
@@ -51,18 +65,16 @@ class TransformerStack(keras.Model):
             name="embedding",
         )
         self.embedding_dropout = keras.layers.Dropout(dropout)
-        self.blocks = [
-            self.block_class(
-                num_heads=num_heads,
-                intermediate_dim=intermediate_dim,
-                dropout=dropout,
-                activation=self.block_activation,
-                normalize_first=True,
-                name=f"block_{i}",
-            )
-            for i in range(num_layers)
-        ]
-        self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
+        self.blocks = block_stack(
+            self.block_class,
+            num_layers,
+            "block",
+            num_heads=num_heads,
+            intermediate_dim=intermediate_dim,
+            dropout=dropout,
+            activation=self.block_activation,
+        )
+        self.final_norm = final_norm("final_norm")
 
     def get_config(self):
         config = super().get_config()

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from apptk.applications.models.transformer_stack import block_stack, final_norm
 from apptk.layers import TokenAndPositionEmbedding, TransformerDecoderBlock, TransformerEncoderBlock
 
 
@@ -81,25 +82,22 @@ class TransformerTranslator(keras.Model):
                 name=name,
             )
 
-        block_args = {
+        block_sizes = {
             "num_heads": num_heads,
             "intermediate_dim": intermediate_dim,
             "dropout": dropout,
-            "normalize_first": True,
         }
         self.source_embedding = embedding(source_vocabulary_size, "source_embedding")
         self.target_embedding = embedding(target_vocabulary_size, "target_embedding")
         self.embedding_dropout = keras.layers.Dropout(dropout)
-        self.encoder_blocks = [
-            TransformerEncoderBlock(**block_args, name=f"encoder_block_{i}")
-            for i in range(num_encoder_layers)
-        ]
-        self.decoder_blocks = [
-            TransformerDecoderBlock(**block_args, name=f"decoder_block_{i}")
-            for i in range(num_decoder_layers)
-        ]
-        self.encoder_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")
-        self.decoder_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="decoder_norm")
+        self.encoder_blocks = block_stack(
+            TransformerEncoderBlock, num_encoder_layers, "encoder_block", **block_sizes
+        )
+        self.decoder_blocks = block_stack(
+            TransformerDecoderBlock, num_decoder_layers, "decoder_block", **block_sizes
+        )
+        self.encoder_norm = final_norm("encoder_norm")
+        self.decoder_norm = final_norm("decoder_norm")
 
     def encode(self, source_ids, training=None):
         """Source ids → `(encoder_output (batch, source_length, hidden), source_mask)`."""

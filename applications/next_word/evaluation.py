@@ -6,7 +6,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from apptk.applications.next_word.training import read_corpus
+from apptk.applications.text.corpus import read_corpus
 
 
 def evaluate_next_word(predictor, path: str, batch_size: int = 256) -> dict:

@@ -2,7 +2,7 @@
 
 Example:
 
->>> from apptk.applications.next_word.predictor import NextWordPredictor
+>>> from apptk.applications.next_word import NextWordPredictor
 >>> predictor = NextWordPredictor.load()  # the shipped default model
 >>> predictor(["The quick brown"], top_k=3)
 [[{'word': 'fox', 'probability': 0.41}, ...]]
@@ -15,16 +15,23 @@ import re
 
 import tensorflow as tf
 
-from apptk.applications.run import model_folder
 from apptk.applications.errors import DataError
-from apptk.applications.run.export import export_module, load_saved_model
-from apptk.applications.text.processing import MAX_CHARACTERS, join_wordpieces
+from apptk.applications.next_word.spec import (
+    KIND,
+    VOCABULARY_FILE,
+    NextWordConfig,
+    build_language_model,
+)
+from apptk.applications.run import model_folder
+from apptk.applications.run.loading import load_module
+from apptk.applications.text.checks import checked_text, checked_texts
+from apptk.applications.text.processing import join_wordpieces
+from apptk.applications.text.word_vocabulary import WordTokenizer
 from apptk.applications.text.wordpiece import RESERVED_TOKENS, START_ID, UNK_ID, read_vocabulary
 
-DEFAULT_MODEL = os.path.join(model_folder.SHIPPED_MODELS, "next_word", "1")
 STRINGS = tf.TensorSpec([None], tf.string, name="texts")
 SCALAR_INT = tf.TensorSpec([], tf.int32)
-SCALAR_FLOAT = tf.TensorSpec([], tf.float32)
+EMPTY_HINT = "give a few words to continue"
 
 
 def _mask_reserved(logits):
@@ -63,8 +70,6 @@ class NextWordModule(tf.Module):
 
     def __init__(self, model, vocabulary: list[str], context_length: int | None):
         super().__init__(name="next_word")
-        from apptk.applications.text.word_vocabulary import WordTokenizer
-
         self.model = model
         self.tokenizer = WordTokenizer(vocabulary, name="tokenizer")
         self.context_length = context_length
@@ -171,19 +176,11 @@ class NextWordModule(tf.Module):
 
 def module_from_folder(folder: str) -> NextWordModule:
     """Rebuilds the next-word graph from a fitted model folder."""
-    from apptk.applications.next_word.training import (
-        KIND,
-        VOCABULARY_FILE,
-        NextWordConfig,
-        build_language_model,
-    )
-
-    config = model_folder.read_config(folder, NextWordConfig, KIND)
+    config = model_folder.read_config(folder, NextWordConfig)
     vocabulary = read_vocabulary(os.path.join(folder, VOCABULARY_FILE))
     model = build_language_model(config, len(vocabulary))
     model_folder.load_fitted_weights(model, folder)
-    context_length = config.sequence_length if config.cell == "transformer" else None
-    return NextWordModule(model, vocabulary, context_length)
+    return NextWordModule(model, vocabulary, config.context_length)
 
 
 def _restore_case(continuation: str, prompt: str) -> str:
@@ -204,34 +201,20 @@ class NextWordPredictor:
         self.module = module
 
     @classmethod
-    def load(cls, path: str | None = None) -> "NextWordPredictor":
-        """Loads the default model when `path` is None, else a model folder or SavedModel."""
-        path = path or DEFAULT_MODEL
-        if os.path.exists(os.path.join(path, model_folder.CONFIG_FILE)):
-            return cls(module_from_folder(path))
-        return cls(load_saved_model(path, required_function="generate", kind="next-word"))
-
-    @staticmethod
-    def _check(text: str) -> str:
-        if not text.strip():
-            raise DataError("The text is empty; give a few words to continue.")
-        if len(text) > MAX_CHARACTERS:
-            raise DataError(
-                f"The text is {len(text):,} characters long; the limit is {MAX_CHARACTERS:,}."
-            )
-        return text
+    def load(cls, model: str | None = None) -> "NextWordPredictor":
+        """The default model when `model` is None, else a preset name (`apptk models`), a
+        fitted model folder or an exported SavedModel."""
+        return cls(load_module(model, KIND, module_from_folder, required_function="generate"))
 
     def has_known_words(self, text: str) -> bool:
         """Whether `text` holds any word the model can read (not only emoji or punctuation)."""
-        texts = tf.constant([self._check(text)])
+        texts = tf.constant([checked_text(text, EMPTY_HINT)])
         counts = self.module.known_word_counts(texts)["known_word_counts"]
         return int(counts[0]) > 0
 
     def __call__(self, texts: list[str], top_k: int = 5) -> list[list[dict]]:
         """For each text, the `top_k` likeliest next words: `[{"word", "probability"}, ...]`."""
-        if isinstance(texts, str):
-            texts = [texts]
-        texts = [self._check(text) for text in texts]
+        texts = checked_texts(texts, EMPTY_HINT)
         if top_k < 1:
             raise DataError("top_k must be at least 1.")
         result = self.module.predict(tf.constant(texts), tf.constant(top_k))
@@ -255,7 +238,7 @@ class NextWordPredictor:
         seed: int = 0,
     ) -> str:
         """Continues `text` by `length` sampled words (greedy when `temperature` is 0)."""
-        self._check(text)
+        checked_text(text, EMPTY_HINT)
         if length < 1:
             raise DataError("--length must be at least 1.")
         result = self.module.generate(
@@ -268,14 +251,3 @@ class NextWordPredictor:
         )
         continuation = _restore_case(result["text"].numpy().decode("utf-8"), text)
         return f"{text.rstrip()} {continuation}".strip()
-
-
-def export_next_word(predictor: NextWordPredictor, out: str, force: bool = False) -> str:
-    """Writes a TF Serving SavedModel: `serving_default` maps texts to top-5 words and probabilities."""
-    module = predictor.module
-    return export_module(
-        module,
-        out,
-        signatures={"serving_default": module.serve, "predict": module.predict},
-        force=force,
-    )

@@ -8,12 +8,16 @@
     multi-worker  synchronous data parallelism over the machines listed in `TF_CONFIG`.
 """
 
+from __future__ import annotations  # TensorFlow is imported when a strategy is needed
+
 import json
 import os
-
-import tensorflow as tf
+from typing import TYPE_CHECKING
 
 from apptk.applications.errors import DataError
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
 
@@ -21,6 +25,8 @@ STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
 def strategy_for(name: str = "auto") -> tf.distribute.Strategy:
     """The strategy called `name`; create it before any other TensorFlow work (multi-worker
     strategies connect to the cluster when they are created)."""
+    import tensorflow as tf
+
     if name not in STRATEGIES:
         raise DataError(f"--strategy must be one of {', '.join(STRATEGIES)}; got {name!r}.")
     if name == "multi-worker":
@@ -36,6 +42,8 @@ def strategy_for(name: str = "auto") -> tf.distribute.Strategy:
 
 
 def _multi_worker_strategy() -> tf.distribute.Strategy:
+    import tensorflow as tf
+
     try:
         cluster = json.loads(os.environ.get("TF_CONFIG", ""))
     except json.JSONDecodeError as error:
@@ -49,6 +57,8 @@ def _multi_worker_strategy() -> tf.distribute.Strategy:
 
 
 def is_multi_worker(strategy: tf.distribute.Strategy) -> bool:
+    import tensorflow as tf
+
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
@@ -72,9 +82,3 @@ def worker_folder(folder: str, strategy: tf.distribute.Strategy | None) -> str:
     resolver = strategy.cluster_resolver
     name = f".{os.path.basename(os.path.abspath(folder))}.{resolver.task_type}-{resolver.task_id}"
     return os.path.join(os.path.dirname(os.path.abspath(folder)), name)
-
-
-def start_training(name: str, out: str) -> tuple[tf.distribute.Strategy, str]:
-    """The strategy called `name` and the folder this process writes (see `worker_folder`)."""
-    strategy = strategy_for(name)
-    return strategy, worker_folder(out, strategy)

@@ -4,8 +4,8 @@ import os
 
 import tensorflow as tf
 
-from apptk.applications.run import model_folder
 from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
+from apptk.applications.run import model_folder
 
 
 def export_module(module: tf.Module, out: str, signatures: dict, force: bool = False) -> str:

@@ -1,8 +1,9 @@
-"""Runs `apptk fit ...` as a 2-worker `MultiWorkerMirroredStrategy` cluster on 127.0.0.1, and
-mirrored training over two logical CPUs beside one device.
+"""Runs `apptk fit ...` as a `MultiWorkerMirroredStrategy` cluster on 127.0.0.1, and mirrored
+training over two logical CPUs beside one device: a cluster on one machine, to try a
+`--strategy multi-worker` run before taking it to several.
 
-Not a test module: the distributed-training tests and bench/distributed.py import it. Each
-worker is its own Python process with its own `TF_CONFIG`, exactly as on a real cluster.
+The distributed-training tests and `bench/distributed.py` use it. Each worker is its own Python
+process with its own `TF_CONFIG`, exactly as on a real cluster.
 """
 
 import json
@@ -83,7 +84,7 @@ import json, sys, time
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from apptk.applications.next_word.training import NextWordConfig, fit_next_word
+from apptk.applications.next_word import NextWordConfig, fit_next_word
 from apptk.applications.run.training import read_history
 corpus, out, config = sys.argv[1], sys.argv[2], NextWordConfig(**json.loads(sys.argv[3]))
 results = {}

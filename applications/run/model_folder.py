@@ -14,8 +14,6 @@ from apptk.applications.errors import ModelFileError, OutputExistsError
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 BEST_CHECKPOINT = os.path.join("checkpoints", "best.weights.h5")
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHIPPED_MODELS = os.path.join(_PACKAGE_ROOT, "savedmodels")
 
 
 def prepare_output_folder(folder: str, force: bool, resume: bool) -> None:
@@ -35,8 +33,9 @@ def prepare_output_folder(folder: str, force: bool, resume: bool) -> None:
     os.makedirs(folder, exist_ok=True)
 
 
-def load_fitted_weights(model, folder: str) -> None:
-    """Loads a fitted folder's final weights (or its best checkpoint while training runs)."""
+def load_fitted_weights(model, folder: str):
+    """`model` with a fitted folder's final weights (or its best checkpoint while training
+    runs) loaded."""
     weights = os.path.join(folder, WEIGHTS_FILE)
     if not os.path.exists(weights):
         weights = os.path.join(folder, BEST_CHECKPOINT)
@@ -44,6 +43,7 @@ def load_fitted_weights(model, folder: str) -> None:
         model.load_weights(weights)
     except (OSError, ValueError) as error:
         raise ModelFileError(f"Cannot load weights from {weights}: {error}") from error
+    return model
 
 
 def write_json_atomically(data: dict, path: str) -> None:
@@ -87,20 +87,19 @@ def staging_folder_for(destination: str) -> str:
     return tempfile.mkdtemp(prefix=".staging-", dir=parent)
 
 
-def config_for_run(folder: str, config, kind: str, resume: bool):
-    """`config`, or, when resuming a run that saved one, the configuration saved in `folder`."""
-    if resume and os.path.exists(os.path.join(folder, CONFIG_FILE)):
-        return read_config(folder, type(config), kind)
-    return config
-
-
 def write_config(config, folder: str) -> None:
     """Saves a pipeline's configuration dataclass as the folder's `config.json`."""
     write_json_atomically(dataclasses.asdict(config), os.path.join(folder, CONFIG_FILE))
 
 
-def read_config(folder: str, config_class, kind: str):
+def kind_of(config_class) -> str:
+    """The pipeline kind a configuration dataclass stands for (its `kind` field's default)."""
+    return config_class.__dataclass_fields__["kind"].default
+
+
+def read_config(folder: str, config_class):
     """Reads `config.json` of a fitted model into `config_class`, checking its kind."""
+    kind = kind_of(config_class)
     path = os.path.join(folder, CONFIG_FILE)
     try:
         with open(path, encoding="utf-8") as handle:

@@ -20,8 +20,7 @@ import os
 import keras
 import tensorflow as tf
 
-from apptk.applications.run import distribution
-from apptk.applications.run import model_folder
+from apptk.applications.run import distribution, model_folder
 
 BACKUP_WEIGHTS = "latest.weights.h5"
 BACKUP_STATE = "training_metadata.json"

@@ -3,9 +3,6 @@
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-# The longest text a pipeline accepts in one call, in characters.
-MAX_CHARACTERS = 10_000
-
 # Punctuation that gets a space on each side before tokenization, Spanish ¿ ¡ included.
 _PUNCTUATION = r"([\.\?\!,;:¿¡\"\(\)])"
 

@@ -5,7 +5,8 @@ import os
 import zipfile
 
 from apptk.applications.errors import DataError
-from apptk.applications.text.splits import SPLITS, stable_split
+from apptk.applications.text.splits import split_by_key
+from apptk.applications.text.text_files import read_text_file
 
 SPA_ENG_URL = "http://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
 MEMBER_NAME = "spa-eng/spa.txt"
@@ -25,18 +26,16 @@ def download_pairs_file() -> str:
 
 
 def _read_text(path: str) -> str:
-    if not os.path.exists(path):
-        raise DataError(f"Data file not found: {path}")
+    """The pairs text of a .txt file, or of the pairs member of a .zip."""
+    if not (os.path.exists(path) and zipfile.is_zipfile(path)):
+        return read_text_file(path, what="Data file")
     try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                names = [n for n in archive.namelist() if n.endswith(".txt") and "about" not in n]
-                name = MEMBER_NAME if MEMBER_NAME in names else (names[0] if names else None)
-                if name is None:
-                    raise DataError(f"{path} holds no .txt pairs file.")
-                return archive.read(name).decode("utf-8")
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.endswith(".txt") and "about" not in n]
+            name = MEMBER_NAME if MEMBER_NAME in names else (names[0] if names else None)
+            if name is None:
+                raise DataError(f"{path} holds no .txt pairs file.")
+            return archive.read(name).decode("utf-8")
     except UnicodeDecodeError as error:
         raise DataError(f"{path} is not UTF-8 text ({error.reason}).") from error
     except (zipfile.BadZipFile, OSError) as error:
@@ -71,17 +70,10 @@ def load_pairs(path: str | None = None) -> list[SentencePair]:
     return parse_pairs(_read_text(path), source=path)
 
 
-def split_of(english: str) -> str:
-    """The split of an English sentence; all its translations share it (see `stable_split`)."""
-    return stable_split(english)
-
-
 def split_pairs(pairs: list[SentencePair]) -> dict[str, list[SentencePair]]:
-    """Splits pairs into train/validation/test by English source sentence."""
-    splits = {name: [] for name in SPLITS}
-    for pair in pairs:
-        splits[split_of(pair.english)].append(pair)
-    return splits
+    """Splits pairs into train/validation/test by English source sentence, so every
+    translation of a sentence lands in the same split (see `stable_split`)."""
+    return split_by_key(pairs, key=lambda pair: pair.english)
 
 
 def group_references(pairs: list[SentencePair]) -> tuple[list[str], list[list[str]]]:

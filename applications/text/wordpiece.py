@@ -94,5 +94,14 @@ class WordPieceTokenizer(tf.Module):
         return join_wordpieces(tf.gather(self.tokens, ids))
 
 
-def vocabulary_path(folder: str, side: str) -> str:
-    return os.path.join(folder, f"{side}_vocabulary.txt")
+def sentence_ids(token_ids: tf.RaggedTensor, max_length: int) -> tf.RaggedTensor:
+    """`[START] tokens [END]`, the tokens cut so the whole fits in `max_length`."""
+    rows = token_ids.nrows()
+    return tf.concat(
+        [
+            tf.fill([rows, 1], START_ID),
+            token_ids[:, : max_length - 2],
+            tf.fill([rows, 1], END_ID),
+        ],
+        axis=1,
+    )

@@ -129,19 +129,3 @@ def beam_search_decode(
     best_sequences = tf.gather(sequences, best, batch_dims=1)
     mean_log_probability = scores / tf.maximum(lengths, 1.0)
     return best_sequences, tf.gather(mean_log_probability, best, batch_dims=1)
-
-
-def naive_greedy_decode(model, encoder_output, source_mask, max_length: int):
-    """Greedy decoding without a cache: the decoder re-reads the whole prefix at every step.
-
-    The independent reference the tests hold cached decoding to; one sentence (batch of 1) at
-    a time. (`bench/translate.py` times the same idea on an exported model, re-encoding too.)
-    """
-    prefix = tf.fill([1, 1], START_ID)
-    for _ in range(max_length):
-        logits = model.decode(prefix, encoder_output, source_mask)
-        next_token = tf.argmax(logits[:, -1, :], axis=-1, output_type=tf.int32)
-        prefix = tf.concat([prefix, next_token[:, None]], axis=1)
-        if int(next_token[0]) == END_ID:
-            break
-    return prefix[:, 1:]

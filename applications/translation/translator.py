@@ -8,7 +8,6 @@ Example:
 [{'translation': 'Hola, ¿cómo estás?', 'score': -0.12}]
 """
 
-import os
 import re
 import warnings
 from collections.abc import Callable
@@ -16,19 +15,18 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from apptk.applications.run import model_folder
-from apptk.applications.errors import DataError
-from apptk.applications.run.export import export_module, load_saved_model
+from apptk.applications.run.loading import load_module
+from apptk.applications.text.checks import checked_texts
+from apptk.applications.text.processing import capitalize_first_letter
+from apptk.applications.text.wordpiece import END_ID, START_ID, WordPieceTokenizer, read_vocabulary
 from apptk.applications.translation.decoding import beam_search_decode, greedy_decode
-from apptk.applications.text.processing import MAX_CHARACTERS, capitalize_first_letter
-from apptk.applications.text.wordpiece import (
-    END_ID,
-    START_ID,
-    WordPieceTokenizer,
-    read_vocabulary,
-    vocabulary_path,
+from apptk.applications.translation.spec import (
+    KIND,
+    TranslatorConfig,
+    build_model,
+    vocabulary_paths,
 )
 
-DEFAULT_MODEL = os.path.join(model_folder.SHIPPED_MODELS, "en_es", "1")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 STRINGS = tf.TensorSpec([None], tf.string, name="sentences")
@@ -124,11 +122,8 @@ class TranslatorModule(tf.Module):
 
 def module_from_folder(folder: str) -> TranslatorModule:
     """Rebuilds the translation graph from a fitted model folder (config, vocabularies, weights)."""
-    from apptk.applications.translation.training import KIND, TranslatorConfig, build_model
-
-    config = model_folder.read_config(folder, TranslatorConfig, KIND)
-    source_vocabulary = read_vocabulary(vocabulary_path(folder, "source"))
-    target_vocabulary = read_vocabulary(vocabulary_path(folder, "target"))
+    config = model_folder.read_config(folder, TranslatorConfig)
+    source_vocabulary, target_vocabulary = map(read_vocabulary, vocabulary_paths(folder))
     model = build_model(config, len(source_vocabulary), len(target_vocabulary))
     model_folder.load_fitted_weights(model, folder)
     return TranslatorModule(
@@ -144,34 +139,17 @@ class Translator:
 
     Args:
         module: a `TranslatorModule`, or the object `tf.saved_model.load` returns for one.
-        max_length: the model's longest source in tokens.
     """
 
-    def __init__(self, module, max_length: int):
+    def __init__(self, module):
         self.module = module
-        self.max_length = max_length
+        self.max_length = int(module.max_length_variable.numpy())
 
     @classmethod
-    def load(cls, path: str | None = None) -> "Translator":
-        """Loads the default model when `path` is None, else a model folder or SavedModel."""
-        path = path or DEFAULT_MODEL
-        if os.path.exists(os.path.join(path, model_folder.CONFIG_FILE)):
-            module = module_from_folder(path)
-            return cls(module, module.max_length)
-        module = load_saved_model(path, required_function="beam_search", kind="translation")
-        max_length = int(module.max_length_variable.numpy())
-        return cls(module, max_length)
-
-    @staticmethod
-    def _checked(text: str) -> str:
-        text = " ".join(text.split())
-        if not text:
-            raise DataError("Nothing to translate: the text is empty.")
-        if len(text) > MAX_CHARACTERS:
-            raise DataError(
-                f"The text is {len(text):,} characters long; the limit is {MAX_CHARACTERS:,}."
-            )
-        return text
+    def load(cls, model: str | None = None) -> "Translator":
+        """The default model when `model` is None, else a preset name (`apptk models`), a
+        fitted model folder or an exported SavedModel."""
+        return cls(load_module(model, KIND, module_from_folder, required_function="beam_search"))
 
     def _token_counts(self, texts: list[str]) -> list[int]:
         return [int(n) for n in self.module.token_counts(tf.constant(texts))["token_counts"]]
@@ -212,9 +190,8 @@ class Translator:
             batch_size: sentences decoded together.
             on_batch: called with the number of sentences after each batch (progress bars).
         """
-        if isinstance(texts, str):
-            texts = [texts]
-        pieces = self._pieces([self._checked(text) for text in texts])
+        texts = checked_texts(texts, "give an English sentence to translate")
+        pieces = self._pieces([" ".join(text.split()) for text in texts])
         flat = [piece for text_pieces in pieces for piece in text_pieces]
         translations, scores = [], []
         for start in range(0, len(flat), batch_size):
@@ -245,26 +222,3 @@ class Translator:
         source = [t.decode("utf-8") for t in result["source_tokens"].numpy()]
         target = [t.decode("utf-8") for t in result["target_tokens"].numpy()]
         return source, target, result["weights"].numpy()
-
-
-def export_translator(translator: Translator, out: str, force: bool = False) -> str:
-    """Writes a TF Serving SavedModel (`serving_default`: strings in, translations out).
-
-    A fitted model is exported with its token tables stored in float16, which keeps the
-    shipped model small; the tables are read back as float32, and translations stay the same.
-    """
-    module = translator.module
-    if isinstance(module, TranslatorModule):
-        module = TranslatorModule(
-            module.model.with_half_precision_embeddings(),
-            module.source_tokenizer,
-            module.target_tokenizer,
-            module.max_length,
-            module.beam_size,
-        )
-    signatures = {
-        "serving_default": module.serve,
-        "greedy": module.greedy,
-        "beam_search": module.beam_search,
-    }
-    return export_module(module, out, signatures, force=force)

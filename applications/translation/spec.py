@@ -1,0 +1,78 @@
+"""What a translator is: its kind, configuration, files and Keras model.
+
+Inference, training, evaluation and export all build on this module; it imports none of them.
+"""
+
+import dataclasses
+import os
+
+from apptk.applications.models.transformer_sizes import derived_sizes
+
+KIND = "translation"
+SOURCE_VOCABULARY_FILE = "source_vocabulary.txt"
+TARGET_VOCABULARY_FILE = "target_vocabulary.txt"
+
+
+@dataclasses.dataclass
+class TranslatorConfig:
+    """Everything needed to rebuild a translator; saved as `config.json` beside its weights.
+
+    `num_heads` and `intermediate_dim` follow `hidden_dim` unless given (64 dimensions a head,
+    a feed-forward four times as wide), so the command line and Python build the same model.
+    """
+
+    kind: str = KIND
+    source_language: str = "en"
+    target_language: str = "es"
+    max_length: int = 48
+    source_vocabulary_size: int = 6000
+    target_vocabulary_size: int = 6000
+    hidden_dim: int = 256
+    num_heads: int | None = None
+    intermediate_dim: int | None = None
+    num_encoder_layers: int = 2
+    num_decoder_layers: int = 2
+    dropout: float = 0.1
+    label_smoothing: float = 0.1
+    peak_learning_rate: float = 1e-3
+    warmup_steps: int = 2000
+    tokens_per_batch: int = 1024
+    epochs: int = 30
+    patience: int = 3
+    max_pairs: int | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        self.num_heads, self.intermediate_dim = derived_sizes(
+            self.hidden_dim, self.num_heads, self.intermediate_dim
+        )
+
+
+def vocabulary_paths(folder: str) -> tuple[str, str]:
+    """The source and target vocabulary files of a model folder."""
+    return (
+        os.path.join(folder, SOURCE_VOCABULARY_FILE),
+        os.path.join(folder, TARGET_VOCABULARY_FILE),
+    )
+
+
+def build_model(config: TranslatorConfig, source_size: int, target_size: int):
+    """The `TransformerTranslator` of `config`, built (its weights exist)."""
+    import keras
+
+    from apptk.applications.models.transformer_translator import TransformerTranslator
+
+    model = TransformerTranslator(
+        source_vocabulary_size=source_size,
+        target_vocabulary_size=target_size,
+        max_length=config.max_length,
+        hidden_dim=config.hidden_dim,
+        num_heads=config.num_heads,
+        intermediate_dim=config.intermediate_dim,
+        num_encoder_layers=config.num_encoder_layers,
+        num_decoder_layers=config.num_decoder_layers,
+        dropout=config.dropout,
+    )
+    dummy = keras.ops.ones((1, 2), "int32")
+    model({"source": dummy, "target": dummy})
+    return model
