@@ -12,7 +12,7 @@ MODEL_HELP = {
     "fill-mask": "A preset name (apptk models), a fitted fill-mask folder or an exported "
     "SavedModel (default: the shipped fill_mask).",
     "image": "A preset name (apptk models: the ImageNet backbones), a fitted image folder or "
-    "an exported SavedModel (default: ImageNet mobilenet_v3_large).",
+    "an exported SavedModel (default: the shipped ImageNet mobilenet_v2).",
     "text-classifier": "A fitted text-classifier folder (apptk fit text-classifier).",
 }
 

@@ -34,7 +34,7 @@ TINY_TRANSFER = {
     "fine_tune_epochs": 1,
 }
 # The weights files the image tests use: a small backbone for transfer learning, and the
-# default ImageNet classifier.
+# downloadable MobileNetV3Large ImageNet classifier.
 GENERATED_WEIGHTS = (("mobilenet_v3_small", False), ("mobilenet_v3_large", True))
 
 

@@ -145,12 +145,12 @@ def test_classify_with_the_default_imagenet_model(monkeypatch, tmp_path_factory,
     assert all(p["label"] in imagenet_labels() for p in answer["predictions"])
 
 
-def test_classify_without_weights_or_network_is_a_one_line_error(
+def test_a_downloaded_backbone_without_weights_or_network_is_a_one_line_error(
     monkeypatch, tmp_path, mixed_files
 ):
     go_offline(monkeypatch)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
-    result = invoke("classify", mixed_files[0])
+    result = invoke("classify", mixed_files[0], "--model", "mobilenet_v3_large")
     assert_one_line_error(result, 1, "Could not download the ImageNet weights", "empty_keras_home")
 
 

@@ -177,7 +177,7 @@ def test_missing_weights_without_network_say_where_to_put_them(monkeypatch, tmp_
     go_offline(monkeypatch)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     with pytest.raises(ModelFileError) as error:
-        ImageClassifier.load()
+        ImageClassifier.load("mobilenet_v3_large")
     message = str(error.value)
     assert "Could not download the ImageNet weights" in message
     assert "weights_mobilenet_v3_large_224_1.0_float.h5" in message
@@ -194,9 +194,11 @@ def test_a_cached_file_that_fails_the_hash_check_is_not_used(monkeypatch, keras_
         imagenet_weights_path(BACKBONES["mobilenet_v3_small"], include_top=False)
 
 
-def test_the_default_classifier_names_imagenet_classes(monkeypatch, keras_home, tmp_path):
+def test_a_downloaded_imagenet_classifier_names_imagenet_classes(
+    monkeypatch, keras_home, tmp_path
+):
     go_offline(monkeypatch, keras_home)
-    classifier = ImageClassifier.load()
+    classifier = ImageClassifier.load("mobilenet_v3_large")
     assert classifier.image_size == 224
     assert classifier.labels == imagenet_labels() and len(classifier.labels) == 1000
     assert classifier.labels[281] == "tabby cat"

@@ -22,7 +22,12 @@ from apptk.cli.main import apptk
 
 def test_every_shipped_preset_is_a_saved_model_in_the_package():
     shipped = [preset for preset in PRESETS.values() if preset.folder]
-    assert {preset.name for preset in shipped} == {"en_es", "next_word", "fill_mask"}
+    assert {preset.name for preset in shipped} == {
+        "en_es",
+        "next_word",
+        "fill_mask",
+        "mobilenet_v2",
+    }
     for preset in shipped:
         assert os.path.isfile(os.path.join(preset.path, "saved_model.pb")), preset.name
         assert preset.size_bytes() > 1_000_000
@@ -31,8 +36,11 @@ def test_every_shipped_preset_is_a_saved_model_in_the_package():
 def test_image_presets_are_the_keras_backbones():
     image = {preset.name: preset for preset in PRESETS.values() if preset.kind == "image"}
     assert set(image) == set(BACKBONES)
-    assert all(preset.backbone == name and preset.path is None for name, preset in image.items())
-    assert DEFAULT_PRESETS["image"] == DEFAULT_BACKBONE
+    assert all(preset.backbone == name for name, preset in image.items())
+    # Shipped backbones are presets with a folder; the others are downloads.
+    for name, preset in image.items():
+        assert (preset.path is not None) == (BACKBONES[name].shipped is not None), name
+    assert DEFAULT_PRESETS["image"] == DEFAULT_BACKBONE == "mobilenet_v2"
 
 
 def test_every_pipeline_with_a_default_gets_a_preset_of_its_own_kind():
@@ -68,7 +76,10 @@ def test_preset_size_counts_its_files(tmp_path, monkeypatch):
     )
     preset = Preset("demo", "translation", "a demo", "none", folder="demo/1")
     assert preset.size_bytes() == 1000
-    assert Preset("dl", "image", "a download", "none", backbone="mobilenet_v3_small").size_bytes() is None
+    assert (
+        Preset("dl", "image", "a download", "none", backbone="mobilenet_v3_small").size_bytes()
+        is None
+    )
 
 
 def test_models_command_lists_every_preset_with_its_default_mark():

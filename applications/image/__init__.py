@@ -4,7 +4,7 @@ transfer learning or a CNN from scratch, evaluation and TF Serving export.
 Example:
 
 >>> from apptk.applications.image import ImageClassifier
->>> ImageClassifier.load()(["photo.jpg"], top_k=2)  # ImageNet MobileNetV3Large
+>>> ImageClassifier.load()(["photo.jpg"], top_k=2)  # the shipped ImageNet MobileNetV2
 [[{'label': 'tabby cat', 'probability': 0.62}, {'label': 'tiger cat', 'probability': 0.21}]]
 """
 

@@ -3,7 +3,7 @@
 Example:
 
 >>> from apptk.applications.image import ImageClassifier
->>> classifier = ImageClassifier.load()  # ImageNet MobileNetV3Large; or a fitted folder
+>>> classifier = ImageClassifier.load()  # the shipped ImageNet MobileNetV2; or a fitted folder
 >>> classifier(["photo.jpg"], top_k=2)
 [[{'label': 'tabby cat', 'probability': 0.62}, {'label': 'tiger cat', 'probability': 0.21}]]
 >>> classifier.explain("photo.jpg", plot_path="grad_cam.png")["label"]
@@ -86,6 +86,12 @@ class ImageModule(tf.Module):
     def explain(self, pixels, class_index):
         """The Grad-CAM `heat_map` of one image for one class, over the feature grid."""
         return {"heat_map": grad_cam(self.explainer, pixels, class_index)}
+
+    @tf.function(input_signature=[])
+    def model_weights(self):
+        """The explainer's weights in `explainer.weights` order, to rebuild it in Keras (the
+        shipped ImageNet classifier is also the backbone `fit image` starts from)."""
+        return [tf.identity(weight.value) for weight in self.explainer.weights]
 
 
 def module_from_folder(folder: str) -> ImageModule:

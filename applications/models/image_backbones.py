@@ -1,16 +1,15 @@
-"""The ImageNet backbones apptk offers, and their weights through Keras' download cache.
+"""The ImageNet backbones apptk offers, and where their weights come from.
 
-Each backbone is a `keras.applications` model. Its ImageNet weights are fetched the way
-`keras.applications` fetches them, with `keras.utils.get_file` into the Keras cache
-(`$KERAS_HOME/models`, by default `~/.keras/models`), under the same file names and MD5
-hashes as in `keras/src/applications/`; so a file Keras downloaded once serves apptk too,
-and a machine without internet works once the file is put there.
-
-The default, MobileNetV3Large (75.6% ImageNet top-1), is the knee of the accuracy/CPU-time
-curve that `bench/images.py --backbones` measures: about as fast as MobileNetV2 (71.3%) at
-batch 1 and faster at batch 32; twice the time of MobileNetV3Small (68.1%) for a quarter
-fewer errors; a quarter to a third less time than EfficientNetV2B0, whose 78.7% costs more
-per image than it adds.
+Each backbone is a `keras.applications` model. The default, MobileNetV2, ships with apptk:
+its weights are those of TensorFlow's quantized TFLite MobileNetV2 (Apache-2.0), converted by
+`tools/convert_mobilenet_v2_tflite.py`, and live in the shipped ImageNet classifier
+`savedmodels/imagenet_mobilenet_v2/1`; so `apptk classify` and `apptk fit image` work offline.
+The others' ImageNet weights are fetched the way `keras.applications` fetches them, with
+`keras.utils.get_file` into the Keras cache (`$KERAS_HOME/models`, by default
+`~/.keras/models`), under the same file names and MD5 hashes as in `keras/src/applications/`;
+so a file Keras downloaded once serves apptk too, and a machine without internet works once
+the file is put there. `bench/images.py --backbones` times them: MobileNetV3Large (75.6%
+ImageNet top-1) is the better trade where it can be downloaded.
 """
 
 import contextlib
@@ -20,7 +19,9 @@ import os
 
 from apptk.applications.errors import ModelFileError
 
-DEFAULT_BACKBONE = "mobilenet_v3_large"
+DEFAULT_BACKBONE = "mobilenet_v2"
+# Converted from TensorFlow's quantized TFLite model (tools/convert_mobilenet_v2_tflite.py).
+SHIPPED_MOBILENET_V2 = "imagenet_mobilenet_v2/1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,17 +39,23 @@ class Backbone:
     Args:
         constructor: the `keras.applications` function.
         image_size: the side of the square images it was trained on.
-        imagenet_top1: its published ImageNet top-1 accuracy (Keras documentation).
+        imagenet_top1: its ImageNet top-1 accuracy (Keras documentation, or as measured).
         base_url: where Keras downloads its weights from.
         top_weights, no_top_weights: the weights with and without the 1000-class top.
+        shipped: instead of a download, the shipped ImageNet classifier (a SavedModel under
+            `savedmodels/`) whose `model_weights` function holds the network's weights.
+        rescale_input: the network expects pixels in [-1, 1] and does not rescale them
+            itself (MobileNetV2): a `Rescaling` layer is put in front.
     """
 
     constructor: str
     image_size: int
     imagenet_top1: float
-    base_url: str
-    top_weights: WeightsFile
-    no_top_weights: WeightsFile
+    base_url: str | None = None
+    top_weights: WeightsFile | None = None
+    no_top_weights: WeightsFile | None = None
+    shipped: str | None = None
+    rescale_input: bool = False
 
     def build(
         self, include_top: bool, image_size: int | None = None, name: str | None = None
@@ -61,14 +68,53 @@ class Backbone:
 
         size = image_size or self.image_size
         options = {"classifier_activation": None} if include_top else {}
-        if name:
-            options["name"] = name
-        return getattr(keras.applications, self.constructor)(
-            include_top=include_top, weights=None, input_shape=(size, size, 3), **options
+        constructor = getattr(keras.applications, self.constructor)
+        if not self.rescale_input:
+            return constructor(
+                include_top=include_top,
+                weights=None,
+                input_shape=(size, size, 3),
+                **options,
+                **({"name": name} if name else {}),
+            )
+        inputs = keras.Input((size, size, 3), name="pixels")
+        # [0, 255] → [-1, 1], as keras.applications.mobilenet_v2.preprocess_input does.
+        pixels = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="rescaling")(inputs)
+        network = constructor(
+            include_top=include_top, weights=None, input_tensor=pixels, **options
         )
+        return keras.Model(inputs, network.output, name=name or network.name)
 
     def load_imagenet_weights(self, model, include_top: bool) -> None:
-        model.load_weights(imagenet_weights_path(self, include_top))
+        """Gives `model` (built by `build`) its ImageNet weights: downloaded, or shipped."""
+        if not self.shipped:
+            model.load_weights(imagenet_weights_path(self, include_top))
+            return
+        network = self.build(include_top=True)
+        values = shipped_weights(self.shipped)
+        if len(values) != len(network.weights):
+            raise ModelFileError(f"The shipped {self.shipped} does not fit {self.constructor}.")
+        for weight, value in zip(network.weights, values):
+            weight.assign(value)
+        for layer in model.layers:
+            if layer.weights:
+                layer.set_weights(network.get_layer(layer.name).get_weights())
+
+
+_SHIPPED_WEIGHTS: dict[str, list] = {}
+
+
+def shipped_weights(folder: str) -> list:
+    """The `model_weights()` of a shipped ImageNet classifier (read once per process)."""
+    if folder not in _SHIPPED_WEIGHTS:
+        from apptk.applications.run.export import load_saved_model
+        from apptk.applications.run.presets import SHIPPED_MODELS
+
+        module = load_saved_model(
+            os.path.join(SHIPPED_MODELS, folder), required_function="model_weights", kind="image"
+        )
+        _SHIPPED_WEIGHTS[folder] = [value.numpy() for value in module.model_weights()]
+    return _SHIPPED_WEIGHTS[folder]
 
 
 _MOBILENET_V3_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/"
@@ -77,6 +123,13 @@ _EFFICIENTNET_V2_URL = (
 )
 
 BACKBONES = {
+    "mobilenet_v2": Backbone(
+        "MobileNetV2",
+        224,
+        0.713,
+        shipped=SHIPPED_MOBILENET_V2,
+        rescale_input=True,
+    ),
     "mobilenet_v3_small": Backbone(
         "MobileNetV3Small",
         224,

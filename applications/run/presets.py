@@ -75,6 +75,15 @@ PRESETS = {
             folder="fill_mask/1",
         ),
         Preset(
+            "mobilenet_v2",
+            "image",
+            "ImageNet MobileNetV2, 1,000 classes, converted from TensorFlow's quantized TFLite "
+            "model; shipped, and the backbone `fit image` starts from",
+            "Apache-2.0 (TensorFlow's MobileNetV2; ORIGIN.txt and LICENSE beside it)",
+            folder="imagenet_mobilenet_v2/1",
+            backbone="mobilenet_v2",
+        ),
+        Preset(
             "mobilenet_v3_large",
             "image",
             "ImageNet MobileNetV3Large, 1,000 classes (75.6% top-1)",
@@ -101,7 +110,7 @@ DEFAULT_PRESETS = {
     "translation": "en_es",
     "next-word": "next_word",
     "fill-mask": "fill_mask",
-    "image": "mobilenet_v3_large",
+    "image": "mobilenet_v2",
 }
 
 
