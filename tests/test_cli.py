@@ -5,34 +5,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_checks import assert_one_line_error, invoke
 
 from apptk import __version__
-from apptk.cli.main import apptk
 
 APPTK = Path(sys.executable).parent / "apptk"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SENTENCES = ["The red cat eats.", "Does the big dog run now?", "The small bird sleeps here."]
 TENSORFLOW_NOISE = ("oneDNN", "cuda", "I0000", "W0000", "E0000", "absl::InitializeLog")
-
-
-def invoke(*args: str, input: str | None = None):
-    result = CliRunner().invoke(apptk, list(args), input=input)
-    assert "Traceback" not in result.output
-    return result
-
-
-def error_lines(result) -> list[str]:
-    return [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-
-
-def assert_one_line_error(result, exit_code: int, *fragments: str) -> None:
-    assert result.exit_code == exit_code, result.output
-    [message] = error_lines(result)
-    for fragment in fragments:
-        assert fragment in message
-    if exit_code == 1:  # not a usage error: the message is all there is
-        assert result.stderr.strip() == message
 
 
 def run_apptk(*args: str, input: str | None = None) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from cli_checks import assert_one_line_error, invoke
 from fill_mask_fixtures import (
     classifier_data,
     encoder_weights,
@@ -24,25 +24,9 @@ from fill_mask_fixtures import (
 from apptk.applications.fill_mask import FillMasker, evaluate_fill_mask, load_pretrained_encoder
 from apptk.applications.run import training
 from apptk.applications.text_classifier import TextClassifier, evaluate_text_classifier
-from apptk.cli.main import apptk
 
 TINY_FIT = ["--hidden-dim", "16", "--layers", "1", "--vocabulary-size", "100"]
 TINY_FIT += ["--max-length", "12"]
-
-
-def invoke(*args: str):
-    result = CliRunner().invoke(apptk, list(args))
-    assert "Traceback" not in result.output
-    return result
-
-
-def assert_one_line_error(result, exit_code: int, *fragments: str) -> None:
-    assert result.exit_code == exit_code, result.output
-    [message] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    for fragment in fragments:
-        assert fragment in message, message
-    if exit_code == 1:  # not a usage error: the message is all there is
-        assert result.stderr.strip() == message
 
 
 def history_epochs(folder) -> list[int]:

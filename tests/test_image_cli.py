@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_checks import assert_one_line_error, error_lines, invoke
 from image_fixtures import (
     COLOURS,
     go_offline,
@@ -21,29 +21,9 @@ from image_fixtures import (
 )
 
 from apptk.applications.image import ImageClassifier
-from apptk.cli.main import apptk
 
 APPTK = Path(sys.executable).parent / "apptk"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def invoke(*args: str):
-    result = CliRunner().invoke(apptk, list(args))
-    assert "Traceback" not in result.output
-    return result
-
-
-def error_lines(result) -> list[str]:
-    return [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-
-
-def assert_one_line_error(result, exit_code: int, *fragments: str) -> None:
-    assert result.exit_code == exit_code, result.output
-    [message] = error_lines(result)
-    for fragment in fragments:
-        assert fragment in message, message
-    if exit_code == 1:
-        assert result.stderr.strip() == message
 
 
 @pytest.fixture(scope="module")

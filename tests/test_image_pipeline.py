@@ -194,9 +194,7 @@ def test_a_cached_file_that_fails_the_hash_check_is_not_used(monkeypatch, keras_
         imagenet_weights_path(BACKBONES["mobilenet_v3_small"], include_top=False)
 
 
-def test_a_downloaded_imagenet_classifier_names_imagenet_classes(
-    monkeypatch, keras_home, tmp_path
-):
+def test_a_downloaded_imagenet_classifier_names_imagenet_classes(monkeypatch, keras_home, tmp_path):
     go_offline(monkeypatch, keras_home)
     classifier = ImageClassifier.load("mobilenet_v3_large")
     assert classifier.image_size == 224

@@ -3,28 +3,12 @@ import os
 import re
 
 import pytest
-from click.testing import CliRunner
+from cli_checks import assert_one_line_error, invoke
 from next_word_fixtures import fitted_folder, synthetic_lines, write_corpus
 
 from apptk.applications.next_word import NextWordPredictor
-from apptk.cli.main import apptk
 
 PUNCTUATION = r"([\.\?\!,;:¿¡\"\(\)])"
-
-
-def invoke(*args: str):
-    result = CliRunner().invoke(apptk, list(args))
-    assert "Traceback" not in result.output
-    return result
-
-
-def assert_one_line_error(result, exit_code: int, *fragments: str) -> None:
-    assert result.exit_code == exit_code, result.output
-    [message] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    for fragment in fragments:
-        assert fragment in message, message
-    if exit_code == 1:  # not a usage error: the message is all there is
-        assert result.stderr.strip() == message
 
 
 def words_of(text: str) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 from next_word_fixtures import fitted_folder, synthetic_lines, tiny_config, write_corpus
 
-from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
+from apptk.applications.errors import DataError, OutputExistsError
 from apptk.applications.next_word import (
     NextWordPredictor,
     evaluate_next_word,
@@ -447,31 +447,6 @@ def test_export_needs_a_numeric_version_folder(lstm, tmp_path):
         with pytest.raises(DataError, match="version number"):
             export_next_word(lstm.predictor, str(tmp_path / "next_word" / name))
     assert not (tmp_path / "next_word").exists() or not any((tmp_path / "next_word").iterdir())
-
-
-def test_loading_a_missing_path_is_a_model_file_error(tmp_path):
-    with pytest.raises(ModelFileError, match="not found"):
-        NextWordPredictor.load(str(tmp_path / "nothing"))
-
-
-def test_loading_a_folder_of_another_kind_is_a_model_file_error(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps({"kind": "translation"}))
-    with pytest.raises(ModelFileError, match="translation"):
-        NextWordPredictor.load(str(tmp_path))
-
-
-def test_loading_a_folder_without_a_model_is_a_model_file_error(tmp_path):
-    (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(ModelFileError, match="neither"):
-        NextWordPredictor.load(str(tmp_path))
-
-
-def test_loading_a_savedmodel_of_another_kind_is_a_model_file_error(tmp_path):
-    module = tf.Module()
-    module.double = tf.function(lambda x: 2 * x, input_signature=[tf.TensorSpec([], tf.float32)])
-    tf.saved_model.save(module, str(tmp_path / "other" / "1"))
-    with pytest.raises(ModelFileError, match="not an apptk next-word model"):
-        NextWordPredictor.load(str(tmp_path / "other" / "1"))
 
 
 def test_generated_text_gets_readable_casing(lstm):

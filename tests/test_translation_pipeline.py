@@ -206,22 +206,6 @@ def test_load_rejects_a_bad_config(tmp_path, config, message):
         Translator.load(model_folder_with(tmp_path, config))
 
 
-def test_load_rejects_a_folder_that_is_no_model(tmp_path):
-    (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(ModelFileError, match="is neither a fitted"):
-        Translator.load(str(tmp_path))
-    with pytest.raises(ModelFileError, match="Model not found"):
-        Translator.load(str(tmp_path / "missing"))
-
-
-def test_load_rejects_a_saved_model_of_another_kind(tmp_path):
-    module = tf.Module()
-    module.scale = tf.Variable(2.0)
-    tf.saved_model.save(module, str(tmp_path / "other"))
-    with pytest.raises(ModelFileError, match="is a SavedModel, but not an apptk"):
-        Translator.load(str(tmp_path / "other"))
-
-
 def test_load_rejects_corrupt_weights(tiny_translator_folder, tmp_path):
     folder = tmp_path / "model"
     folder.mkdir()
