@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from apptk.layers.position_range import check_positions_fit
+
 
 @keras.saving.register_keras_serializable(package="apptk")
 class PositionEmbedding(keras.layers.Layer):
@@ -59,17 +61,7 @@ class PositionEmbedding(keras.layers.Layer):
         )
 
     def call(self, inputs, start_index=0):
-        sequence_length = inputs.shape[-2]
-        if (
-            isinstance(sequence_length, int)
-            and isinstance(start_index, int)
-            and start_index + sequence_length > self.max_length
-        ):
-            raise ValueError(
-                f"PositionEmbedding got positions {start_index} to "
-                f"{start_index + sequence_length - 1}, beyond max_length={self.max_length}. "
-                "Shorten the input or raise max_length."
-            )
+        check_positions_fit("PositionEmbedding", start_index, inputs.shape[-2], self.max_length)
         shape = ops.shape(inputs)
         embeddings = ops.cast(self.embeddings, self.compute_dtype)
         positions = ops.slice(

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from apptk.layers.position_range import check_positions_fit
+
 
 @keras.saving.register_keras_serializable(package="apptk")
 class PositionalEncoding(keras.layers.Layer):
@@ -56,17 +58,7 @@ class PositionalEncoding(keras.layers.Layer):
         self.supports_masking = True
 
     def call(self, inputs, start_index=0):
-        sequence_length = inputs.shape[-2]
-        if (
-            isinstance(sequence_length, int)
-            and isinstance(start_index, int)
-            and start_index + sequence_length > self.max_length
-        ):
-            raise ValueError(
-                f"PositionalEncoding got positions {start_index} to "
-                f"{start_index + sequence_length - 1}, beyond max_length={self.max_length}. "
-                "Shorten the input or raise max_length."
-            )
+        check_positions_fit("PositionalEncoding", start_index, inputs.shape[-2], self.max_length)
         shape = ops.shape(inputs)
         feature_size = shape[-1]
         positions = ops.arange(shape[-2], dtype="float32") + ops.cast(start_index, "float32")
