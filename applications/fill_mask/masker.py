@@ -26,7 +26,7 @@ from apptk.applications.fill_mask.spec import (
     build_masked_language_model,
 )
 from apptk.applications.run import model_folder
-from apptk.applications.run.export import load_saved_model
+from apptk.applications.run.export import assign_exported_weights, load_saved_model
 from apptk.applications.run.loading import load_module
 from apptk.applications.text.checks import checked_texts
 from apptk.applications.text.wordpiece import (
@@ -151,14 +151,9 @@ def module_from_export(path: str) -> FillMaskModule:
         raise ModelFileError(f"{path} is a fill-mask SavedModel without its configuration.")
     config = json.loads(exported.config_json.numpy().decode("utf-8"))
     vocabulary = [token.decode("utf-8") for token in exported.vocabulary.numpy()]
-    fields = {field.name for field in dataclasses.fields(FillMaskConfig)}
-    config = FillMaskConfig(**{key: value for key, value in config.items() if key in fields})
+    config = model_folder.config_from_dict(FillMaskConfig, config)
     model = build_masked_language_model(config, len(vocabulary))
-    values = exported.model_weights()
-    if len(values) != len(model.weights):
-        raise ModelFileError(f"{path} does not match its own configuration; export it again.")
-    for weight, value in zip(model.weights, values):
-        weight.assign(value)
+    assign_exported_weights(model, exported.model_weights(), path)
     return FillMaskModule(model, vocabulary, dataclasses.asdict(config))
 
 

@@ -80,9 +80,7 @@ class Backbone:
         inputs = keras.Input((size, size, 3), name="pixels")
         # [0, 255] → [-1, 1], as keras.applications.mobilenet_v2.preprocess_input does.
         pixels = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="rescaling")(inputs)
-        network = constructor(
-            include_top=include_top, weights=None, input_tensor=pixels, **options
-        )
+        network = constructor(include_top=include_top, weights=None, input_tensor=pixels, **options)
         return keras.Model(inputs, network.output, name=name or network.name)
 
     def load_imagenet_weights(self, model, include_top: bool) -> None:
@@ -90,12 +88,10 @@ class Backbone:
         if not self.shipped:
             model.load_weights(imagenet_weights_path(self, include_top))
             return
+        from apptk.applications.run.export import assign_exported_weights
+
         network = self.build(include_top=True)
-        values = shipped_weights(self.shipped)
-        if len(values) != len(network.weights):
-            raise ModelFileError(f"The shipped {self.shipped} does not fit {self.constructor}.")
-        for weight, value in zip(network.weights, values):
-            weight.assign(value)
+        assign_exported_weights(network, shipped_weights(self.shipped), self.shipped)
         for layer in model.layers:
             if layer.weights:
                 layer.set_weights(network.get_layer(layer.name).get_weights())

@@ -32,6 +32,15 @@ def export_module(module: tf.Module, out: str, signatures: dict, force: bool = F
     return out
 
 
+def assign_exported_weights(model, values, source: str) -> None:
+    """Gives a freshly built Keras `model` the weights an export returned in `model.weights`
+    order (its `model_weights` function), checking that they fit."""
+    if len(values) != len(model.weights):
+        raise ModelFileError(f"{source} does not fit the model it should rebuild; export it again.")
+    for weight, value in zip(model.weights, values):
+        weight.assign(value)
+
+
 def load_saved_model(path: str, required_function: str, kind: str):
     """Loads an apptk SavedModel, checking it offers `required_function`."""
     import tensorflow_text  # noqa: F401 - registers the tokenizer ops the graphs use

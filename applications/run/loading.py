@@ -14,6 +14,7 @@ def load_module(
     from_folder: Callable[[str], object],
     required_function: str,
     from_preset: Callable[[Preset], object] | None = None,
+    from_export: Callable[[str], object] | None = None,
 ):
     """The pipeline's `tf.Module` for `model`.
 
@@ -24,12 +25,18 @@ def load_module(
         from_folder: rebuilds the module from a fitted folder.
         required_function: a function every SavedModel of this kind offers (checked).
         from_preset: builds the module of a preset that is not a shipped SavedModel.
+        from_export: loads an exported SavedModel folder (default: `load_saved_model`, which
+            checks it offers `required_function`).
     """
+
+    def exported(path: str):
+        if from_export is not None:
+            return from_export(path)
+        return load_saved_model(path, required_function, kind)
+
     target = resolve_model(model, kind)
     if isinstance(target, Preset):
-        if target.path:
-            return load_saved_model(target.path, required_function, kind)
-        return from_preset(target)
+        return exported(target.path) if target.path else from_preset(target)
     if os.path.exists(os.path.join(target, model_folder.CONFIG_FILE)):
         return from_folder(target)
-    return load_saved_model(target, required_function, kind)
+    return exported(target)

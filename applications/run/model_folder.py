@@ -116,5 +116,10 @@ def read_config(folder: str, config_class):
         raise ModelFileError(
             f"{folder} holds a {data.get('kind', 'unknown')!r} model, not a {kind!r} model."
         )
+    return config_from_dict(config_class, data)
+
+
+def config_from_dict(config_class, data: dict):
+    """`config_class` from saved values, ignoring keys it does not know (older or newer runs)."""
     fields = {field.name for field in dataclasses.fields(config_class)}
     return config_class(**{key: value for key, value in data.items() if key in fields})
