@@ -1,5 +1,8 @@
 """Errors a user can fix, raised by the pipelines and shown by the CLI as one line."""
 
+import errno
+from typing import ClassVar
+
 
 class ApptkError(Exception):
     """Base class: the message says what was wrong and what to do."""
@@ -15,3 +18,27 @@ class ModelFileError(ApptkError):
 
 class OutputExistsError(ApptkError):
     """The output path exists and `force` was not given."""
+
+
+class OutputWriteError(ApptkError):
+    """A file or folder could not be written: a full disk, a read-only place, no permission."""
+
+    REASONS: ClassVar[dict[int, str]] = {
+        errno.ENOSPC: "no space left on device while writing {path}",
+        errno.EDQUOT: "disk quota exceeded while writing {path}",
+        errno.EROFS: "cannot write {path}: read-only file system",
+        errno.EACCES: "cannot write {path}: permission denied",
+        errno.EPERM: "cannot write {path}: operation not permitted",
+        errno.ENOENT: "cannot write {path}: its folder does not exist",
+        errno.ENOTDIR: "cannot write {path}: a part of the path is a file, not a folder",
+        errno.EEXIST: "cannot write {path}: a file stands where a folder should be",
+    }
+
+    @classmethod
+    def from_os_error(cls, error: OSError, path: str) -> "OutputWriteError":
+        template = cls.REASONS.get(error.errno, "cannot write {path}: {reason}")
+        return cls(template.format(path=path, reason=error.strerror or error))
+
+
+class RunFinishedError(ApptkError):
+    """`resume` found the run already finished: there is nothing to train."""

@@ -4,8 +4,9 @@ import sys
 
 import click
 
+from apptk.applications.arguments import BATCH_SIZE, TOP_K
 from apptk.cli.fast_start import prediction_command
-from apptk.cli.options import json_option, model_option
+from apptk.cli.options import NewFile, json_option, model_option
 from apptk.cli.output import echo_json
 
 
@@ -22,20 +23,20 @@ def _echo_predictions(predictions: list[dict], indent: str = "") -> None:
     "--top-k",
     default=5,
     show_default=True,
-    type=click.IntRange(1, 1000),
+    type=click.IntRange(*TOP_K),
     help="How many labels to list per image.",
 )
 @click.option(
     "--batch-size",
     default=32,
     show_default=True,
-    type=click.IntRange(1, 1024),
+    type=click.IntRange(*BATCH_SIZE),
     help="Images per model call.",
 )
 @json_option("Print JSON: each file with its labels and probabilities, or its error.")
 @click.option(
     "--explain",
-    type=click.Path(dir_okay=False),
+    type=NewFile(),
     default=None,
     help="Draw a Grad-CAM heat map of the first image's top class into this PNG.",
 )

@@ -2,7 +2,7 @@
 
 import click
 
-from apptk.cli.options import beam_option, json_option, model_option
+from apptk.cli.options import NewFile, beam_option, json_option, model_option
 from apptk.cli.output import echo_json, echo_metrics, warnings_as_lines
 
 
@@ -79,7 +79,7 @@ def _ratio_text(value: float | None) -> str:
 @click.option(
     "--confusion-matrix",
     "plot_path",
-    type=click.Path(dir_okay=False),
+    type=NewFile(),
     default="confusion_matrix.png",
     show_default=True,
     help="Where to draw the confusion matrix.",

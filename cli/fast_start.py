@@ -6,6 +6,19 @@ import sys
 _exit_without_teardown = False
 
 
+def keep_pyplot_out_of_startup() -> None:
+    """Stops `import keras` from importing Matplotlib's pyplot in this process.
+
+    Keras imports pyplot when it is installed, for `keras.visualization`, which apptk never
+    uses: 0.5 s of every command's start-up, and on the first run after installing, the
+    building of Matplotlib's font cache (seconds to tens of seconds where many fonts are
+    installed). Keras treats a missing pyplot as absent; `run.plots.pyplot()` imports the
+    real one when apptk draws a picture.
+    """
+    for name in ("matplotlib", "matplotlib.pyplot"):
+        sys.modules.setdefault(name, None)
+
+
 def skip_graph_optimization() -> None:
     """Turns off TensorFlow's graph optimizer (Grappler) for this process.
 

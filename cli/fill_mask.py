@@ -2,6 +2,7 @@
 
 import click
 
+from apptk.applications.arguments import TOP_K
 from apptk.cli.fast_start import prediction_command
 from apptk.cli.options import json_option, model_option
 from apptk.cli.output import echo_json
@@ -14,7 +15,7 @@ from apptk.cli.output import echo_json
     "--top-k",
     default=5,
     show_default=True,
-    type=click.IntRange(1, 100),
+    type=click.IntRange(*TOP_K),
     help="How many fillers to list for each [MASK].",
 )
 @json_option("Print JSON: for each [MASK], a list of {token, probability}.")

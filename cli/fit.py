@@ -210,7 +210,7 @@ def fit_fill_mask(
     "validation",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Labelled validation file (default: 10%% of DATA held out by a stable hash).",
+    help="Labelled validation file (default: 10% of DATA held out by a stable hash).",
 )
 @click.option(
     "--learning-rate",

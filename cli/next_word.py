@@ -2,6 +2,7 @@
 
 import click
 
+from apptk.applications.arguments import LENGTH, SAMPLING_TOP_K, SEED, TEMPERATURE, TOP_K, TOP_P
 from apptk.cli.fast_start import prediction_command
 from apptk.cli.options import json_option, model_option
 from apptk.cli.output import echo_json
@@ -26,7 +27,7 @@ def _load(model_path, text):
     "--top-k",
     default=5,
     show_default=True,
-    type=click.IntRange(1, 100),
+    type=click.IntRange(*TOP_K),
     help="How many words to list.",
 )
 @json_option("Print JSON.")
@@ -48,31 +49,33 @@ def next_word(text, model_path, top_k, as_json):
     "--length",
     default=20,
     show_default=True,
-    type=click.IntRange(1, 500),
+    type=click.IntRange(*LENGTH),
     help="Words to generate.",
 )
 @click.option(
     "--temperature",
     default=1.0,
     show_default=True,
-    type=click.FloatRange(0.0, 10.0),
+    type=click.FloatRange(*TEMPERATURE),
     help="Sampling temperature; 0 picks the likeliest word each step.",
 )
 @click.option(
     "--top-k",
     default=0,
     show_default=True,
-    type=click.IntRange(0),
+    type=click.IntRange(*SAMPLING_TOP_K),
     help="Sample among the k likeliest words (0: no limit).",
 )
 @click.option(
     "--top-p",
     default=1.0,
     show_default=True,
-    type=click.FloatRange(0.0, 1.0),
+    type=click.FloatRange(*TOP_P),
     help="Sample among the likeliest words whose probabilities sum to p.",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option(
+    "--seed", default=0, show_default=True, type=click.IntRange(*SEED), help="Random seed."
+)
 def generate(text, model_path, length, temperature, top_k, top_p, seed):
     """Continue TEXT by sampling words from the language model."""
     predictor = _load(model_path, text)

@@ -1,8 +1,15 @@
 """Options several commands share, declared once, with choices taken from the Python API."""
 
-import click
+import functools
+import os
 
+import click
+from click.core import ParameterSource
+
+from apptk.applications.arguments import BEAM_SIZE
+from apptk.applications.run.cluster_connection import DEFAULT_TIMEOUT_SECONDS
 from apptk.applications.run.distribution import STRATEGIES
+from apptk.applications.run.model_folder import check_export_destination, saved_run_values
 
 MODEL_HELP = {
     "translation": "A preset name (apptk models), a fitted model folder or an exported "
@@ -15,6 +22,23 @@ MODEL_HELP = {
     "an exported SavedModel (default: the shipped ImageNet mobilenet_v2).",
     "text-classifier": "A fitted text-classifier folder (apptk fit text-classifier).",
 }
+
+
+class NewFile(click.Path):
+    """A file the command will write: its folder must exist and be writable, checked before
+    any work so a typo never costs a computed answer."""
+
+    def __init__(self):
+        super().__init__(dir_okay=False)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            self.fail(f"the folder {folder} does not exist.", param, ctx)
+        if not os.access(folder, os.W_OK):
+            self.fail(f"the folder {folder} cannot be written.", param, ctx)
+        return path
 
 
 def model_option(kind: str, required: bool = False):
@@ -34,7 +58,7 @@ def beam_option(command):
         "--beam",
         default=4,
         show_default=True,
-        type=click.IntRange(1, 16),
+        type=click.IntRange(*BEAM_SIZE),
         help="Beam width; 1 decodes greedily.",
     )(command)
 
@@ -60,7 +84,8 @@ def training_run_options(default_epochs: int):
                     default=default_epochs,
                     show_default=True,
                     type=click.IntRange(1),
-                    help="Most epochs (early stopping may end sooner).",
+                    help="Most epochs (early stopping may end sooner); with --resume the "
+                    "new total, by default the saved run's.",
                 ),
                 click.option(
                     "--resume", is_flag=True, help="Continue an interrupted run in --out."
@@ -77,19 +102,68 @@ def training_run_options(default_epochs: int):
                     "device), one-device, mirrored (this machine's GPUs), multi-worker (the "
                     "cluster in TF_CONFIG).",
                 ),
+                click.option(
+                    "--cluster-timeout",
+                    type=click.FloatRange(min=1),
+                    default=None,
+                    help="With --strategy multi-worker: seconds to wait for every worker of "
+                    f"TF_CONFIG to connect  [default: {DEFAULT_TIMEOUT_SECONDS:.0f}]",
+                ),
             ]
         ):
             command = option(command)
         return command
 
-    return decorate
+    return lambda command: decorate(_prepared_run(command))
+
+
+RESUMED_LENGTHS = ("epochs", "fine_tune_epochs")
+
+
+def _prepared_run(fit_command):
+    """What every `fit` settles before the pipeline runs: on `--resume`, a training length
+    left at its default is the saved run's (a given one is the new total, even if it equals
+    the default); `--cluster-timeout` only with multi-worker; and the cluster joined first
+    (a multi-worker strategy must exist before any other TensorFlow work)."""
+
+    @functools.wraps(fit_command)
+    def prepared(*args, strategy, cluster_timeout, **kwargs):
+        if kwargs["resume"]:
+            saved = saved_run_values(kwargs["out"], forced=kwargs["force"])
+            context = click.get_current_context()
+            for name in RESUMED_LENGTHS:
+                source = context.get_parameter_source(name)
+                if name in kwargs and name in saved and source is ParameterSource.DEFAULT:
+                    kwargs[name] = saved[name]
+        if cluster_timeout is not None and strategy != "multi-worker":
+            raise click.UsageError("--cluster-timeout applies only to --strategy multi-worker.")
+        if strategy == "multi-worker":
+            from apptk.applications.run.distribution import strategy_for
+
+            strategy = strategy_for(strategy, cluster_timeout or DEFAULT_TIMEOUT_SECONDS)
+        return fit_command(*args, strategy=strategy, **kwargs)
+
+    return prepared
 
 
 def export_options(example: str):
-    """`--out` (a TF Serving version folder) and `--force`, the options of every export."""
+    """`--out` (a TF Serving version folder) and `--force`, the options of every export.
+
+    The destination is checked before the command loads its model, so a wrong `--out` fails
+    at once instead of after the export has been built.
+    """
 
     def decorate(command):
-        command = click.option("--force", is_flag=True, help="Replace an existing export.")(command)
+        run_export = command
+
+        @functools.wraps(run_export)
+        def checked_first(*args, out, force, **kwargs):
+            check_export_destination(out, force)
+            return run_export(*args, out=out, force=force, **kwargs)
+
+        command = click.option("--force", is_flag=True, help="Replace an existing export.")(
+            checked_first
+        )
         return click.option(
             "--out",
             required=True,

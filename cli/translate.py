@@ -5,12 +5,15 @@ import sys
 import click
 
 from apptk.cli.fast_start import prediction_command
-from apptk.cli.options import beam_option, json_option, model_option
+from apptk.cli.options import NewFile, beam_option, json_option, model_option
 from apptk.cli.output import echo_json
 
 
 def _read_stdin() -> list[str]:
-    lines = [line.rstrip("\n") for line in sys.stdin]
+    """The lines of standard input; a line that is not UTF-8 stops everything before work."""
+    from apptk.applications.text.text_files import decode_utf8
+
+    lines = decode_utf8(sys.stdin.buffer.read(), "standard input").splitlines()
     if not any(line.strip() for line in lines):
         raise click.UsageError("Standard input holds no text to translate.")
     return lines
@@ -36,7 +39,7 @@ def _translate_lines(translator, lines: list[str], beam: int, from_stdin: bool) 
 @json_option("Print JSON objects with scores.")
 @click.option(
     "--attention-plot",
-    type=click.Path(dir_okay=False),
+    type=NewFile(),
     default=None,
     help="Draw the cross-attention map of the first text into this PNG.",
 )
@@ -51,7 +54,12 @@ def translate(texts, model_path, beam, as_json, attention_plot):
     lines = _read_stdin() if from_stdin else list(texts)
     translator = Translator.load(model_path)
     answers = _translate_lines(translator, lines, beam, from_stdin)
-    if attention_plot:
+    if as_json:
+        echo_json([{"text": line, **answer} for line, answer in zip(lines, answers)])
+    else:
+        for answer in answers:
+            click.echo(answer["translation"])
+    if attention_plot:  # after the answers, which a failed drawing must not cost
         from apptk.applications.run.plots import plot_attention_map
 
         first = next(i for i, line in enumerate(lines) if line.strip())  # stdin may start blank
@@ -60,8 +68,3 @@ def translate(texts, model_path, beam, as_json, attention_plot):
         )
         plot_attention_map(source_tokens, target_tokens, weights, attention_plot)
         click.echo(f"Attention map written to {attention_plot}", err=True)
-    if as_json:
-        echo_json([{"text": line, **answer} for line, answer in zip(lines, answers)])
-    else:
-        for answer in answers:
-            click.echo(answer["translation"])

@@ -21,6 +21,7 @@ from fill_mask_fixtures import (
     write_lines,
 )
 
+from apptk.applications.arguments import TOP_K
 from apptk.applications.fill_mask import FillMasker, evaluate_fill_mask, load_pretrained_encoder
 from apptk.applications.run import training
 from apptk.applications.text_classifier import TextClassifier, evaluate_text_classifier
@@ -115,7 +116,7 @@ def test_a_model_of_another_kind_is_a_one_line_error(tmp_path):
     assert_one_line_error(result, 1, "next-word")
 
 
-@pytest.mark.parametrize("top_k", ["0", "101"])
+@pytest.mark.parametrize("top_k", ["0", str(TOP_K[1] + 1)])
 def test_top_k_out_of_range_is_a_usage_error(tiny, top_k):
     result = invoke("fill-mask", "a [MASK]", "--model", tiny, "--top-k", top_k)
     assert_one_line_error(result, 2, "top-k")

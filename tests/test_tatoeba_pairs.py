@@ -83,7 +83,7 @@ def test_missing_file_is_a_data_error(tmp_path):
 def test_unreadable_files_are_data_errors(tmp_path):
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes("Good.\tBueno, señor.\n".encode("latin-1"))
-    with pytest.raises(DataError, match="not UTF-8"):
+    with pytest.raises(DataError, match="Line 1 of .* is not valid UTF-8"):
         load_pairs(str(latin1))
     no_pairs = tmp_path / "no_pairs.zip"
     with zipfile.ZipFile(no_pairs, "w") as archive:

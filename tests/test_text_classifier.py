@@ -94,7 +94,7 @@ def test_reading_a_missing_or_empty_file_is_a_data_error(tmp_path):
 def test_reading_a_file_that_is_not_utf8_is_a_data_error(tmp_path):
     path = tmp_path / "latin1.tsv"
     path.write_bytes("caf\xe9\tdrink\n".encode("latin-1"))
-    with pytest.raises(DataError, match="not UTF-8"):
+    with pytest.raises(DataError, match="Line 1 of .* is not valid UTF-8"):
         read_labelled_texts(str(path))
 
 

@@ -122,3 +122,14 @@ def test_the_command_line_builds_the_configuration_python_builds(monkeypatch):
     )
     assert image == ImageConfig(arch="cnn")
     assert dataclasses.asdict(image)["image_size"] == 160
+
+
+def test_resume_takes_the_given_training_length_even_at_its_default(tmp_path):
+    """`--epochs 20` on resume means 20 even though 20 is the default: never silently ignored."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    model_folder.write_config(NextWordConfig(units=16, epochs=1, patience=5), str(folder))
+    resumed = TrainingRun(str(folder), NextWordConfig(), resume=True).config
+    defaults = NextWordConfig()
+    assert (resumed.epochs, resumed.patience) == (defaults.epochs, defaults.patience)
+    assert resumed.units == 16, "the model's shape stays the saved one"

@@ -17,6 +17,7 @@ import re
 
 import tensorflow as tf
 
+from apptk.applications.arguments import TOP_K, checked_int
 from apptk.applications.errors import DataError, ModelFileError
 from apptk.applications.fill_mask.spec import (
     KIND,
@@ -198,8 +199,7 @@ class FillMasker:
     def __call__(self, texts: list[str], top_k: int = 5) -> list[list[list[dict]]]:
         """For each text, for each `[MASK]`, the `top_k` fillers `[{"token", "probability"}]`."""
         texts = [self._check_masks(text) for text in checked_texts(texts, EMPTY_HINT)]
-        if top_k < 1:
-            raise DataError("top_k must be at least 1.")
+        top_k = checked_int(top_k, "top_k", TOP_K)
         self._check_lengths(texts)
         result = self.module.fill(tf.constant(texts), tf.constant(top_k))
         tokens = result["tokens"].numpy()

@@ -62,37 +62,38 @@ def fit_fill_mask(
     run = TrainingRun(
         out, config or FillMaskConfig(), force=force, resume=resume, strategy=strategy
     )
-    config = run.config
-    splits = training_splits(corpus)
-    run.prepare_folder()
-    vocabulary = stored_or_learned(
-        run.path(VOCABULARY_FILE),
-        lambda: learn_vocabulary(splits["train"], config.vocabulary_size, case_fold=True),
-    )
-    tokenizer = WordPieceTokenizer(vocabulary, case_fold=True)
-    run.write_config()
-
-    def dataset(name, shuffle):
-        return masked_dataset(
-            splits[name],
-            tokenizer,
-            config.max_length,
-            config.batch_size,
-            config.mask_rate,
-            shuffle=shuffle,
-            seed=config.seed,
+    with run:
+        config = run.config
+        splits = training_splits(corpus)
+        run.prepare_folder()
+        vocabulary = stored_or_learned(
+            run.path(VOCABULARY_FILE),
+            lambda: learn_vocabulary(splits["train"], config.vocabulary_size, case_fold=True),
         )
+        tokenizer = WordPieceTokenizer(vocabulary, case_fold=True)
+        run.write_config()
 
-    def compiled_model():
-        model = build_masked_language_model(config, tokenizer.vocabulary_size)
-        compile_masked_language_model(model, config)
-        return model
+        def dataset(name, shuffle):
+            return masked_dataset(
+                splits[name],
+                tokenizer,
+                config.max_length,
+                config.batch_size,
+                config.mask_rate,
+                shuffle=shuffle,
+                seed=config.seed,
+            )
 
-    summary = run.fit(
-        run.build(compiled_model),
-        dataset("train", shuffle=True),
-        dataset("validation", shuffle=False).cache(),
-    )
-    if summary["best_val_loss"] is not None:
-        summary["best_val_perplexity"] = round(math.exp(summary["best_val_loss"]), 2)
-    return summary
+        def compiled_model():
+            model = build_masked_language_model(config, tokenizer.vocabulary_size)
+            compile_masked_language_model(model, config)
+            return model
+
+        summary = run.fit(
+            run.build(compiled_model),
+            dataset("train", shuffle=True),
+            dataset("validation", shuffle=False).cache(),
+        )
+        if summary["best_val_loss"] is not None:
+            summary["best_val_perplexity"] = round(math.exp(summary["best_val_loss"]), 2)
+        return summary

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from apptk.applications.arguments import BATCH_SIZE, TOP_K, checked_int
 from apptk.applications.errors import DataError
 from apptk.applications.image.data import (
     DecodeImages,
@@ -161,8 +162,8 @@ class ImageClassifier:
 
     def _classify(self, images, top_k, batch_size, on_batch) -> list:
         """Each image's predictions, or the `DataError` saying why it could not be read."""
-        if top_k < 1:
-            raise DataError("top_k must be at least 1.")
+        top_k = checked_int(top_k, "top_k", TOP_K)
+        batch_size = checked_int(batch_size, "batch_size", BATCH_SIZE)
         results = []
         with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
             for start in range(0, len(images), batch_size):

@@ -15,7 +15,16 @@ import re
 
 import tensorflow as tf
 
-from apptk.applications.errors import DataError
+from apptk.applications.arguments import (
+    LENGTH,
+    SAMPLING_TOP_K,
+    SEED,
+    TEMPERATURE,
+    TOP_K,
+    TOP_P,
+    checked_float,
+    checked_int,
+)
 from apptk.applications.next_word.spec import (
     KIND,
     VOCABULARY_FILE,
@@ -215,8 +224,7 @@ class NextWordPredictor:
     def __call__(self, texts: list[str], top_k: int = 5) -> list[list[dict]]:
         """For each text, the `top_k` likeliest next words: `[{"word", "probability"}, ...]`."""
         texts = checked_texts(texts, EMPTY_HINT)
-        if top_k < 1:
-            raise DataError("top_k must be at least 1.")
+        top_k = checked_int(top_k, "top_k", TOP_K)
         result = self.module.predict(tf.constant(texts), tf.constant(top_k))
         words = result["words"].numpy()
         probabilities = result["probabilities"].numpy()
@@ -239,15 +247,13 @@ class NextWordPredictor:
     ) -> str:
         """Continues `text` by `length` sampled words (greedy when `temperature` is 0)."""
         checked_text(text, EMPTY_HINT)
-        if length < 1:
-            raise DataError("--length must be at least 1.")
         result = self.module.generate(
             tf.constant(text),
-            tf.constant(length),
-            tf.constant(float(temperature)),
-            tf.constant(top_k),
-            tf.constant(float(top_p)),
-            tf.constant(seed),
+            tf.constant(checked_int(length, "length", LENGTH)),
+            tf.constant(checked_float(temperature, "temperature", TEMPERATURE)),
+            tf.constant(checked_int(top_k, "top_k", SAMPLING_TOP_K)),
+            tf.constant(checked_float(top_p, "top_p", TOP_P)),
+            tf.constant(checked_int(seed, "seed", SEED)),
         )
         continuation = _restore_case(result["text"].numpy().decode("utf-8"), text)
         return f"{text.rstrip()} {continuation}".strip()

@@ -54,30 +54,33 @@ def fit_next_word(
     if config.cell not in ARCHITECTURES:
         raise DataError(f"--cell must be one of {', '.join(ARCHITECTURES)}.")
     run = TrainingRun(out, config, force=force, resume=resume, strategy=strategy)
-    config = run.config
-    splits = training_splits(corpus)
-    run.prepare_folder()
-    vocabulary = stored_or_learned(
-        run.path(VOCABULARY_FILE),
-        lambda: learn_word_vocabulary(splits["train"], config.vocabulary_size, config.min_count),
-    )
-    tokenizer = WordTokenizer(vocabulary)
-    run.write_config()
-
-    def dataset(name, shuffle):
-        stream = token_stream(splits[name], tokenizer)
-        return window_dataset(
-            stream, config.sequence_length, config.batch_size, shuffle, config.seed
+    with run:
+        config = run.config
+        splits = training_splits(corpus)
+        run.prepare_folder()
+        vocabulary = stored_or_learned(
+            run.path(VOCABULARY_FILE),
+            lambda: learn_word_vocabulary(
+                splits["train"], config.vocabulary_size, config.min_count
+            ),
         )
+        tokenizer = WordTokenizer(vocabulary)
+        run.write_config()
 
-    def compiled_model():
-        model = build_language_model(config, tokenizer.vocabulary_size)
-        compile_language_model(model, config)
-        return model
+        def dataset(name, shuffle):
+            stream = token_stream(splits[name], tokenizer)
+            return window_dataset(
+                stream, config.sequence_length, config.batch_size, shuffle, config.seed
+            )
 
-    summary = run.fit(
-        run.build(compiled_model), dataset("train", shuffle=True), dataset("validation", False)
-    )
-    if summary["best_val_loss"] is not None:
-        summary["best_val_perplexity"] = float(tf.exp(summary["best_val_loss"]))
-    return summary
+        def compiled_model():
+            model = build_language_model(config, tokenizer.vocabulary_size)
+            compile_language_model(model, config)
+            return model
+
+        summary = run.fit(
+            run.build(compiled_model), dataset("train", shuffle=True), dataset("validation", False)
+        )
+        if summary["best_val_loss"] is not None:
+            summary["best_val_perplexity"] = float(tf.exp(summary["best_val_loss"]))
+        return summary

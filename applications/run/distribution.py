@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING
 
 from apptk.applications.errors import DataError
+from apptk.applications.run.cluster_connection import DEFAULT_TIMEOUT_SECONDS, wait_for_peers
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -22,15 +23,18 @@ if TYPE_CHECKING:
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
 
 
-def strategy_for(name: str = "auto") -> tf.distribute.Strategy:
+def strategy_for(
+    name: str = "auto", cluster_timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> tf.distribute.Strategy:
     """The strategy called `name`; create it before any other TensorFlow work (multi-worker
-    strategies connect to the cluster when they are created)."""
+    strategies connect to the cluster when they are created, waiting at most
+    `cluster_timeout` seconds for the other tasks)."""
     import tensorflow as tf
 
     if name not in STRATEGIES:
         raise DataError(f"--strategy must be one of {', '.join(STRATEGIES)}; got {name!r}.")
     if name == "multi-worker":
-        return _multi_worker_strategy()
+        return _multi_worker_strategy(cluster_timeout)
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto" and len(gpus) <= 1:
         return tf.distribute.get_strategy()  # the default: what Keras uses without a scope
@@ -41,7 +45,7 @@ def strategy_for(name: str = "auto") -> tf.distribute.Strategy:
     return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
 
 
-def _multi_worker_strategy() -> tf.distribute.Strategy:
+def _multi_worker_strategy(timeout: float) -> tf.distribute.Strategy:
     import tensorflow as tf
 
     try:
@@ -49,10 +53,13 @@ def _multi_worker_strategy() -> tf.distribute.Strategy:
     except json.JSONDecodeError as error:
         raise DataError(
             "--strategy multi-worker reads the cluster from TF_CONFIG, which is not set or "
-            "not JSON; see README 'Training on a cluster'."
+            "not JSON; see README 'Training on several GPUs or machines'."
         ) from error
     if not isinstance(cluster, dict) or "cluster" not in cluster or "task" not in cluster:
-        raise DataError("TF_CONFIG must hold 'cluster' and 'task'; see README.")
+        raise DataError(
+            "TF_CONFIG must hold 'cluster' and 'task'; see README 'Training on several GPUs or machines'."
+        )
+    wait_for_peers(cluster, timeout)
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 

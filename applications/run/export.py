@@ -1,10 +1,11 @@
 """Export plumbing every pipeline shares: TF Serving layout, atomic writes, safe loading."""
 
+import errno
 import os
 
 import tensorflow as tf
 
-from apptk.applications.errors import DataError, ModelFileError, OutputExistsError
+from apptk.applications.errors import ModelFileError, OutputWriteError
 from apptk.applications.run import model_folder
 
 
@@ -12,24 +13,28 @@ def export_module(module: tf.Module, out: str, signatures: dict, force: bool = F
     """Saves `module` as a SavedModel in the TF Serving folder `MODEL_NAME/VERSION`.
 
     The folder is written beside `out` first and renamed into place, so a crash never leaves
-    half an export, and an existing export is replaced only with `force`.
+    half an export, and an existing export is replaced only with `force`. A failed export
+    (a full disk, a read-only place) leaves nothing behind, not even the folders it made.
     """
-    out = os.path.abspath(out)
-    if not os.path.basename(out).isdigit():
-        raise DataError(
-            f"{out} does not end in a version number; TF Serving reads MODEL_NAME/VERSION, "
-            "e.g. --out models/en_es/1."
-        )
-    if os.path.exists(out) and not force:
-        raise OutputExistsError(f"{out} already exists; pass --force to replace it.")
-    staging = model_folder.staging_folder_for(out)
-    try:
-        tf.saved_model.save(module, staging, signatures=signatures)
-    except BaseException:
-        model_folder.remove_folder(staging)
-        raise
-    model_folder.publish_folder(staging, out, force=force)
+    out = model_folder.check_export_destination(out, force)
+    with model_folder.staging_folder_for(out) as staging:
+        try:
+            tf.saved_model.save(module, staging, signatures=signatures)
+        except tf.errors.OpError as error:
+            raise _export_write_error(error, out) from error
+        model_folder.publish_folder(staging, out, force=force)
     return out
+
+
+def _export_write_error(error: tf.errors.OpError, out: str) -> Exception:
+    """TensorFlow's file errors said in one plain line; other errors unchanged."""
+    message = error.message or ""
+    for code, text in ((errno.ENOSPC, "No space left"), (errno.EROFS, "Read-only file system")):
+        if text.lower() in message.lower():
+            return OutputWriteError.from_os_error(OSError(code, text), out)
+    if isinstance(error, tf.errors.PermissionDeniedError):
+        return OutputWriteError.from_os_error(OSError(errno.EACCES, "permission denied"), out)
+    return error
 
 
 def assign_exported_weights(model, values, source: str) -> None:
@@ -51,8 +56,8 @@ def load_saved_model(path: str, required_function: str, kind: str):
         raise ModelFileError(f"{path} is neither a fitted {kind} folder nor a {kind} SavedModel.")
     try:
         module = tf.saved_model.load(path)
-    except (OSError, ValueError, tf.errors.OpError) as error:
-        raise ModelFileError(f"Cannot load the SavedModel in {path}: {error}") from error
+    except (OSError, ValueError, IndexError, tf.errors.OpError) as error:
+        raise model_folder.damaged_model_error(path, error) from error
     if not hasattr(module, required_function):
         raise ModelFileError(f"{path} is a SavedModel, but not an apptk {kind} model.")
     return module

@@ -3,34 +3,50 @@
 Kept free of Keras imports so loading an exported model stays quick.
 """
 
+import contextlib
 import dataclasses
 import json
 import os
 import shutil
 import tempfile
 
-from apptk.applications.errors import ModelFileError, OutputExistsError
+from apptk.applications.errors import (
+    DataError,
+    ModelFileError,
+    OutputExistsError,
+    OutputWriteError,
+)
+from apptk.applications.run.atomic_files import FOLDER_MODE, make_folder, write_json_atomically
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 BEST_CHECKPOINT = os.path.join("checkpoints", "best.weights.h5")
 
 
-def prepare_output_folder(folder: str, force: bool, resume: bool) -> None:
-    """Creates `folder` for a training run.
+def damaged_model_error(path: str, error: Exception) -> ModelFileError:
+    """`error` from reading a model's files, said as one line: the model at `path` is damaged."""
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if len(detail) > 160:
+        detail = detail[:157] + "..."
+    return ModelFileError(f"The model at {path} is damaged ({detail}); export or copy it again.")
 
-    A finished model there is kept unless `resume` (continue it) or `force` (start over:
-    the old model, checkpoints and logs are removed).
-    """
-    finished = os.path.exists(os.path.join(folder, WEIGHTS_FILE))
-    if finished and not (force or resume):
-        raise OutputExistsError(
-            f"{folder} already holds a trained model; pass --force to overwrite it "
-            "or --resume to continue its training."
-        )
-    if force and not resume and os.path.exists(os.path.join(folder, CONFIG_FILE)):
-        remove_folder(folder)
-    os.makedirs(folder, exist_ok=True)
+
+def forced_run_folder(out: str) -> str:
+    """Where a `--force` run trains until it replaces `out` (see `TrainingRun`)."""
+    out = os.path.abspath(out)
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.forced")
+
+
+def saved_run_values(out: str, forced: bool = False) -> dict:
+    """The raw `config.json` of the run `--resume` would continue in `out` (with `forced`:
+    the interrupted `--force` run), or {} when there is none."""
+    path = os.path.join(forced_run_folder(out) if forced else out, CONFIG_FILE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            values = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return values if isinstance(values, dict) else {}
 
 
 def load_fitted_weights(model, folder: str):
@@ -41,23 +57,23 @@ def load_fitted_weights(model, folder: str):
         weights = os.path.join(folder, BEST_CHECKPOINT)
     try:
         model.load_weights(weights)
-    except (OSError, ValueError) as error:
-        raise ModelFileError(f"Cannot load weights from {weights}: {error}") from error
+    except (OSError, ValueError, IndexError) as error:
+        raise damaged_model_error(folder, error) from error
     return model
 
 
-def write_json_atomically(data: dict, path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False)
-    os.replace(handle.name, path)
-
-
-def save_weights_atomically(model, path: str) -> None:
-    """Writes weights to a temporary file first, so a crash never leaves half a file."""
-    temporary = path + ".tmp.weights.h5"
-    model.save_weights(temporary)
-    os.replace(temporary, path)
+def check_export_destination(out: str, force: bool = False) -> str:
+    """`out` as an absolute TF Serving version folder that may be written; checked before any
+    work, so a wrong destination fails at once."""
+    out = os.path.abspath(out)
+    if not os.path.basename(out).isdigit():
+        raise DataError(
+            f"{out} does not end in a version number; TF Serving reads MODEL_NAME/VERSION, "
+            "e.g. --out models/en_es/1."
+        )
+    if os.path.exists(out) and not force:
+        raise OutputExistsError(f"{out} already exists; pass --force to replace it.")
+    return out
 
 
 def publish_folder(staging: str, destination: str, force: bool) -> None:
@@ -80,11 +96,43 @@ def remove_folder(folder: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def staging_folder_for(destination: str) -> str:
-    """A fresh temporary folder beside `destination` (same file system, so rename is atomic)."""
+@contextlib.contextmanager
+def staging_folder_for(destination: str):
+    """A fresh temporary folder beside `destination` (same file system, so rename is atomic).
+
+    Leaving the block with an error removes the staging folder and the parent folders it
+    had to create, so a failed write leaves nothing behind.
+    """
     parent = os.path.dirname(os.path.abspath(destination))
-    os.makedirs(parent, exist_ok=True)
-    return tempfile.mkdtemp(prefix=".staging-", dir=parent)
+    created = _missing_folders(parent)
+    staging = None
+    try:
+        make_folder(parent)
+        try:
+            staging = tempfile.mkdtemp(prefix=".staging-", dir=parent)
+        except OSError as error:
+            raise OutputWriteError.from_os_error(error, destination) from error
+        os.chmod(staging, FOLDER_MODE)  # mkdtemp makes 0700; exports are read by servers
+        yield staging
+    except BaseException:
+        if staging is not None:
+            remove_folder(staging)
+        for folder in created:  # deepest first
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+
+
+def _missing_folders(folder: str) -> list[str]:
+    """`folder` and its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while folder and not os.path.exists(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return missing
 
 
 def write_config(config, folder: str) -> None:

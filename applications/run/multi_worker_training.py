@@ -20,7 +20,12 @@ import os
 import keras
 import tensorflow as tf
 
-from apptk.applications.run import distribution, model_folder
+from apptk.applications.run import distribution
+from apptk.applications.run.atomic_files import (
+    make_folder,
+    save_weights_atomically,
+    write_json_atomically,
+)
 
 BACKUP_WEIGHTS = "latest.weights.h5"
 BACKUP_STATE = "training_metadata.json"
@@ -49,11 +54,9 @@ def _restore_backup(model: keras.Model, backup_folder: str) -> int:
 
 
 def _save_backup(model: keras.Model, backup_folder: str, epochs_done: int) -> None:
-    os.makedirs(backup_folder, exist_ok=True)
-    model_folder.save_weights_atomically(model, os.path.join(backup_folder, BACKUP_WEIGHTS))
-    model_folder.write_json_atomically(
-        {"epoch": epochs_done}, os.path.join(backup_folder, BACKUP_STATE)
-    )
+    make_folder(backup_folder)
+    save_weights_atomically(model, os.path.join(backup_folder, BACKUP_WEIGHTS))
+    write_json_atomically({"epoch": epochs_done}, os.path.join(backup_folder, BACKUP_STATE))
 
 
 def _as_floats(logs: dict) -> dict:

@@ -1,9 +1,21 @@
 """Pictures people would rather look at than read: attention maps, confusion matrices, heat maps."""
 
+import sys
+
 import numpy as np
 
+from apptk.applications.run.atomic_files import save_figure_atomically
 
-def _pyplot():
+
+def pyplot():
+    """Matplotlib's pyplot on the file-only Agg backend, imported when first needed.
+
+    The `apptk` command keeps Matplotlib out of its start-up (`cli.fast_start`) by marking
+    it absent in `sys.modules`; the mark is lifted here, where a picture is really drawn.
+    """
+    for name in ("matplotlib", "matplotlib.pyplot"):
+        if name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,7 +32,7 @@ def plot_attention_map(
     title: str = "Cross-attention (mean over heads)",
 ) -> str:
     """Draws `weights` (target × source) as a heat map with the tokens on the axes."""
-    plt = _pyplot()
+    plt = pyplot()
     height = max(3.0, 0.35 * len(target_tokens) + 1.5)
     width = max(4.0, 0.45 * len(source_tokens) + 2.0)
     figure, axis = plt.subplots(figsize=(width, height))
@@ -32,14 +44,15 @@ def plot_attention_map(
     axis.set_title(title)
     figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    try:
+        return save_figure_atomically(figure, path, dpi=110)
+    finally:
+        plt.close(figure)
 
 
 def plot_confusion_matrix(labels: list[str], counts: np.ndarray, path: str) -> str:
     """Draws a confusion matrix (rows: true class, columns: predicted) with its counts."""
-    plt = _pyplot()
+    plt = pyplot()
     side = max(4.0, 0.5 * len(labels) + 2.5)
     figure, axis = plt.subplots(figsize=(side + 1.0, side))
     image = axis.imshow(counts, cmap="Blues", vmin=0)
@@ -55,14 +68,15 @@ def plot_confusion_matrix(labels: list[str], counts: np.ndarray, path: str) -> s
             axis.text(column, row, str(counts[row, column]), ha="center", va="center", color=color)
     figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    try:
+        return save_figure_atomically(figure, path, dpi=110)
+    finally:
+        plt.close(figure)
 
 
 def plot_grad_cam(photo: np.ndarray, heat_map: np.ndarray, title: str, path: str) -> str:
     """Draws a Grad-CAM heat map (any grid, stretched over the photo) on top of the photo."""
-    plt = _pyplot()
+    plt = pyplot()
     height, width = photo.shape[:2]
     inches_per_pixel = 6.0 / max(height, width)
     figure, axis = plt.subplots(figsize=(width * inches_per_pixel, height * inches_per_pixel + 0.4))
@@ -79,6 +93,7 @@ def plot_grad_cam(photo: np.ndarray, heat_map: np.ndarray, title: str, path: str
     axis.set_title(title)
     axis.axis("off")
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    try:
+        return save_figure_atomically(figure, path, dpi=110)
+    finally:
+        plt.close(figure)

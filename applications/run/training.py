@@ -1,18 +1,19 @@
 """The training machinery every pipeline shares: callbacks, resume, curves, atomic saving."""
 
-import csv
 import os
 import time
 
 import keras
 
-from apptk.applications.run.model_folder import (
-    BEST_CHECKPOINT,
-    WEIGHTS_FILE,
+from apptk.applications.run.atomic_files import (
+    make_folder,
+    save_figure_atomically,
     save_weights_atomically,
 )
+from apptk.applications.run.checkpoints import AtomicBackupAndRestore, BestWeightsCheckpoint
+from apptk.applications.run.history import HISTORY_FILE, HistoryFile, read_history
+from apptk.applications.run.model_folder import BEST_CHECKPOINT, WEIGHTS_FILE
 
-HISTORY_FILE = "history.csv"
 CURVES_FILE = "training_curves.png"
 
 
@@ -23,7 +24,8 @@ def training_callbacks(
 
     `BackupAndRestore` keeps the latest epoch's full training state under `folder/backup` so
     an interrupted run restarted with the same command continues where it stopped; the best
-    weights so far are kept in `folder/checkpoints/best.weights.h5`.
+    weights so far are kept in `folder/checkpoints/best.weights.h5`. Every file is written
+    through a temporary name (`atomic_files`), so a failed write keeps the last good one.
 
     Args:
         folder: the model folder.
@@ -38,26 +40,18 @@ def training_callbacks(
     if not writes_files:
         return [early_stopping]
     best = os.path.join(folder, BEST_CHECKPOINT)
-    os.makedirs(os.path.dirname(best), exist_ok=True)
+    make_folder(os.path.dirname(best))
     # A resumed run must not let its first epoch overwrite a better earlier checkpoint.
     earlier_losses = read_history(folder).get("val_loss", [])
     callbacks = [
-        keras.callbacks.ModelCheckpoint(
-            best,
-            monitor="val_loss",
-            save_best_only=True,
-            save_weights_only=True,
-            initial_value_threshold=min(earlier_losses) if earlier_losses else None,
-        ),
+        BestWeightsCheckpoint(best, initial_best=min(earlier_losses) if earlier_losses else None),
         early_stopping,
-        keras.callbacks.CSVLogger(os.path.join(folder, HISTORY_FILE), append=True),
+        HistoryFile(os.path.join(folder, HISTORY_FILE)),
         keras.callbacks.TensorBoard(os.path.join(folder, "logs")),
     ]
     if backup:
         backup_folder = os.path.join(folder, "backup")
-        callbacks.insert(
-            0, keras.callbacks.BackupAndRestore(backup_folder, delete_checkpoint=False)
-        )
+        callbacks.insert(0, AtomicBackupAndRestore(backup_folder, delete_checkpoint=False))
     return callbacks
 
 
@@ -125,28 +119,11 @@ def fit_and_save(
     }
 
 
-def read_history(folder: str) -> dict[str, list[float]]:
-    """Reads `history.csv` (one row per epoch, resumed runs appended) into columns."""
-    path = os.path.join(folder, HISTORY_FILE)
-    if not os.path.exists(path):
-        return {}
-    with open(path, newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if row.get("epoch", "").isdigit()]
-    by_epoch = {int(row["epoch"]): row for row in rows}  # a resumed epoch replaces its first try
-    columns: dict[str, list[float]] = {}
-    for epoch in sorted(by_epoch):
-        for name, value in by_epoch[epoch].items():
-            if name != "epoch" and value not in ("", None):
-                columns.setdefault(name, []).append(float(value))
-    return columns
-
-
 def plot_training_curves(folder: str) -> str:
     """Draws each metric's training and validation curve into `training_curves.png`."""
-    import matplotlib
+    from apptk.applications.run.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     history = read_history(folder)
     metrics = [name for name in history if not name.startswith("val_") and name != "learning_rate"]
@@ -161,7 +138,7 @@ def plot_training_curves(folder: str) -> str:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    path = os.path.join(folder, CURVES_FILE)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    try:
+        return save_figure_atomically(figure, os.path.join(folder, CURVES_FILE), dpi=100)
+    finally:
+        plt.close(figure)

@@ -6,7 +6,7 @@ import zipfile
 
 from apptk.applications.errors import DataError
 from apptk.applications.text.splits import split_by_key
-from apptk.applications.text.text_files import read_text_file
+from apptk.applications.text.text_files import decode_utf8, read_text_file
 
 SPA_ENG_URL = "http://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
 MEMBER_NAME = "spa-eng/spa.txt"
@@ -22,7 +22,15 @@ def download_pairs_file() -> str:
     """Downloads `spa-eng.zip` once into the Keras cache (~/.keras/datasets) and returns it."""
     import keras
 
-    return keras.utils.get_file("spa-eng.zip", origin=SPA_ENG_URL, cache_subdir="datasets")
+    try:
+        return keras.utils.get_file("spa-eng.zip", origin=SPA_ENG_URL, cache_subdir="datasets")
+    except Exception as error:  # Keras wraps URL, HTTP and socket errors in plain Exception
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(
+            f"Without --data, the Tatoeba pairs are downloaded from {SPA_ENG_URL}, which "
+            f"failed ({reason}); pass --data FILE (English<TAB>Spanish lines, or the zip) "
+            "to work offline."
+        ) from error
 
 
 def _read_text(path: str) -> str:
@@ -35,11 +43,10 @@ def _read_text(path: str) -> str:
             name = MEMBER_NAME if MEMBER_NAME in names else (names[0] if names else None)
             if name is None:
                 raise DataError(f"{path} holds no .txt pairs file.")
-            return archive.read(name).decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path} is not UTF-8 text ({error.reason}).") from error
+            data = archive.read(name)
     except (zipfile.BadZipFile, OSError) as error:
         raise DataError(f"Cannot read {path}: {error}") from error
+    return decode_utf8(data, f"{name} in {path}")
 
 
 def parse_pairs(text: str, source: str = "<text>") -> list[SentencePair]:

@@ -8,6 +8,7 @@ import tensorflow_text as tf_text
 from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset
 
 from apptk.applications.errors import ModelFileError
+from apptk.applications.run.atomic_files import write_text_atomically
 from apptk.applications.text.processing import join_wordpieces, normalize_text
 
 RESERVED_TOKENS = ("[PAD]", "[UNK]", "[START]", "[END]", "[MASK]")
@@ -34,8 +35,7 @@ def learn_vocabulary(texts: Iterable[str], vocabulary_size: int, case_fold: bool
 
 
 def write_vocabulary(tokens: list[str], path: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(tokens) + "\n")
+    write_text_atomically("\n".join(tokens) + "\n", path)
 
 
 def stored_or_learned(path: str, learn) -> list[str]:

@@ -71,26 +71,31 @@ def fit_text_classifier(
     run = TrainingRun(
         out, config or TextClassifierConfig(), force=force, resume=resume, strategy=strategy
     )
-    texts, labels = read_labelled_texts(data)
-    (train_texts, train_labels), (val_texts, val_labels) = split_labelled(texts, labels, validation)
-    classes = _checked_classes(data, train_labels, val_labels)
-    run.prepare_folder()
-    # From scratch keeps the encoder's vocabulary and size, so only pre-training differs.
-    pretrained_encoder, vocabulary = load_pretrained_encoder(encoder)
-    config = dataclasses.replace(run.config, labels=classes, pretrained=not from_scratch)
-    config = config.with_encoder_sizes(pretrained_encoder)
-    write_vocabulary(vocabulary, run.path(VOCABULARY_FILE))
-    run.write_config(config)
-    tokenizer = WordPieceTokenizer(vocabulary, case_fold=True)
-    index = {label: number for number, label in enumerate(classes)}
-    model = run.build(
-        lambda: _compiled_classifier(
-            config, len(vocabulary), None if from_scratch else pretrained_encoder
+    with run:
+        texts, labels = read_labelled_texts(data)
+        (train_texts, train_labels), (val_texts, val_labels) = split_labelled(
+            texts, labels, validation
         )
-    )
-    summary = run.fit(
-        model,
-        labelled_dataset(train_texts, [index[x] for x in train_labels], tokenizer, config, True),
-        labelled_dataset(val_texts, [index[x] for x in val_labels], tokenizer, config, False),
-    )
-    return summary | {"train_texts": len(train_texts), "validation_texts": len(val_texts)}
+        classes = _checked_classes(data, train_labels, val_labels)
+        run.prepare_folder()
+        # From scratch keeps the encoder's vocabulary and size, so only pre-training differs.
+        pretrained_encoder, vocabulary = load_pretrained_encoder(encoder)
+        config = dataclasses.replace(run.config, labels=classes, pretrained=not from_scratch)
+        config = config.with_encoder_sizes(pretrained_encoder)
+        write_vocabulary(vocabulary, run.path(VOCABULARY_FILE))
+        run.write_config(config)
+        tokenizer = WordPieceTokenizer(vocabulary, case_fold=True)
+        index = {label: number for number, label in enumerate(classes)}
+        model = run.build(
+            lambda: _compiled_classifier(
+                config, len(vocabulary), None if from_scratch else pretrained_encoder
+            )
+        )
+        summary = run.fit(
+            model,
+            labelled_dataset(
+                train_texts, [index[x] for x in train_labels], tokenizer, config, True
+            ),
+            labelled_dataset(val_texts, [index[x] for x in val_labels], tokenizer, config, False),
+        )
+        return summary | {"train_texts": len(train_texts), "validation_texts": len(val_texts)}

@@ -73,29 +73,30 @@ def fit_translator(
     run = TrainingRun(
         out, config or TranslatorConfig(), force=force, resume=resume, strategy=strategy
     )
-    config = run.config
-    pairs = load_pairs(data)
-    if config.max_pairs:
-        pairs = pairs[: config.max_pairs]
-    run.prepare_folder()
-    splits = split_pairs(pairs)
-    source_vocabulary, target_vocabulary = _vocabularies(run.folder, splits["train"], config)
-    run.write_config()
-    source_tokenizer = WordPieceTokenizer(source_vocabulary, case_fold=True)
-    target_tokenizer = WordPieceTokenizer(target_vocabulary, case_fold=False)
+    with run:
+        config = run.config
+        pairs = load_pairs(data)
+        if config.max_pairs:
+            pairs = pairs[: config.max_pairs]
+        run.prepare_folder()
+        splits = split_pairs(pairs)
+        source_vocabulary, target_vocabulary = _vocabularies(run.folder, splits["train"], config)
+        run.write_config()
+        source_tokenizer = WordPieceTokenizer(source_vocabulary, case_fold=True)
+        target_tokenizer = WordPieceTokenizer(target_vocabulary, case_fold=False)
 
-    def dataset(name, shuffle):
-        return translation_dataset(
-            splits[name],
-            source_tokenizer,
-            target_tokenizer,
-            config.max_length,
-            config.tokens_per_batch,
-            shuffle=shuffle,
-            seed=config.seed,
+        def dataset(name, shuffle):
+            return translation_dataset(
+                splits[name],
+                source_tokenizer,
+                target_tokenizer,
+                config.max_length,
+                config.tokens_per_batch,
+                shuffle=shuffle,
+                seed=config.seed,
+            )
+
+        model = run.build(
+            lambda: _compiled_model(config, len(source_vocabulary), len(target_vocabulary))
         )
-
-    model = run.build(
-        lambda: _compiled_model(config, len(source_vocabulary), len(target_vocabulary))
-    )
-    return run.fit(model, dataset("train", shuffle=True), dataset("validation", shuffle=False))
+        return run.fit(model, dataset("train", shuffle=True), dataset("validation", shuffle=False))

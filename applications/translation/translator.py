@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
+from apptk.applications.arguments import BATCH_SIZE, BEAM_SIZE, checked_int
 from apptk.applications.run import model_folder
 from apptk.applications.run.loading import load_module
 from apptk.applications.text.checks import checked_texts
@@ -191,6 +192,8 @@ class Translator:
             on_batch: called with the number of sentences after each batch (progress bars).
         """
         texts = checked_texts(texts, "give an English sentence to translate")
+        beam_size = checked_int(beam_size, "beam_size", BEAM_SIZE)
+        batch_size = checked_int(batch_size, "batch_size", BATCH_SIZE)
         pieces = self._pieces([" ".join(text.split()) for text in texts])
         flat = [piece for text_pieces in pieces for piece in text_pieces]
         translations, scores = [], []
