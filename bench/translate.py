@@ -1,8 +1,11 @@
 """Translator benchmark: test-split quality, decoding speed against the naive way, cold start.
 
     python bench/translate.py [--model PATH] [--data PATH] [--limit N] [--naive N] [--repeats R]
+                              [--test FILE ...] [--only-quality]
 
-Prints figures, asserts nothing. Reads the local Tatoeba copy in ../shared/data by default.
+Prints figures, asserts nothing. Reads the local Tatoeba copy in ../shared/data by default,
+and scores each --test file whole (default: the local TICO-19 copy, a general and medical
+test set never trained on) with the share of its sentences split or cut for length.
 The naive baseline is the classic Keras example's decoding: the whole model re-run over the
 growing prefix at every step, one sentence at a time, no cache; it runs on the same model and
 the same sentences in this process, so the printed ratio compares like with like.
@@ -19,10 +22,15 @@ import tensorflow as tf
 
 from apptk.applications.text.wordpiece import END_ID, START_ID
 from apptk.applications.translation import Translator
-from apptk.applications.translation.evaluation import held_out_references, score_translations
+from apptk.applications.translation.evaluation import (
+    evaluate_translator,
+    held_out_references,
+    score_translations,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL_PAIRS = os.path.join(ROOT, "..", "shared", "data", "spa-eng.zip")
+LOCAL_TICO19 = os.path.join(ROOT, "..", "shared", "data", "en_es_extra", "tico19_test.tsv")
 
 
 def naive_translate(module, sentence: str, max_length: int) -> list[int]:
@@ -76,7 +84,15 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="test sentences to score")
     parser.add_argument("--naive", type=int, default=40, help="sentences for the naive baseline")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--test",
+        action="append",
+        default=None,
+        help="a test file scored whole, repeatable (default: the local TICO-19 copy)",
+    )
+    parser.add_argument("--only-quality", action="store_true", help="skip the speed rows")
     args = parser.parse_args()
+    tests = args.test or ([LOCAL_TICO19] if os.path.exists(LOCAL_TICO19) else [])
 
     translator = Translator.load(args.model)
     sources, references = held_out_references(args.data, args.limit)
@@ -91,6 +107,19 @@ def main() -> None:
             f"beam {beam}: BLEU {scores['bleu']:.2f}  chrF {scores['chrf']:.2f}  "
             f"{len(sources) / seconds:.1f} sentences/s (batched, cached)"
         )
+
+    for path in tests:
+        for beam in (1, 4):
+            metrics = evaluate_translator(translator, beam_size=beam, test_file=path)
+            print(
+                f"{os.path.basename(path)} beam {beam}: BLEU {metrics['bleu']:.2f}  "
+                f"chrF {metrics['chrf']:.2f}  {metrics['sentences']} sentences, "
+                f"{metrics['sentences_per_second']:.1f}/s, split {metrics['split_share']:.1%}, "
+                f"cut {metrics['cut_share']:.1%}"
+            )
+    print(f"sacrebleu: {scores['signature']}")
+    if args.only_quality:
+        return
 
     subset = sources[: args.naive]
     naive_seconds, _ = timed(

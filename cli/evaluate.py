@@ -3,7 +3,7 @@
 import click
 
 from apptk.cli.options import NewFile, beam_option, json_option, model_option
-from apptk.cli.output import echo_json, echo_metrics, warnings_as_lines
+from apptk.cli.output import echo_json, echo_metrics, echo_table, warnings_as_lines
 
 
 @click.group()
@@ -18,18 +18,40 @@ def evaluate():
     default=None,
     help="Pairs file; its test split is scored (default: download Tatoeba).",
 )
+@click.option(
+    "--test",
+    "test_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A test file (English<TAB>Spanish lines), scored whole beside the test split; "
+    "repeatable. E.g. TICO-19.",
+)
 @model_option("translation")
 @beam_option
 @click.option(
-    "--limit", type=click.IntRange(1), default=None, help="Score only the first N test sentences."
+    "--limit", type=click.IntRange(1), default=None, help="Score only the first N sentences."
 )
 @json_option("Print the metrics as JSON.")
-def evaluate_translate(data, model_path, beam, limit, as_json):
-    """BLEU and chrF (sacrebleu, all references) on the test split, and sentences/s."""
+def evaluate_translate(data, test_files, model_path, beam, limit, as_json):
+    """BLEU and chrF (sacrebleu, all references, its default tokenisation) on the test split
+    and on each --test file, sentences/s and the share of sentences too long for the model."""
     from apptk.applications.translation import Translator, evaluate_translator
 
-    metrics = evaluate_translator(Translator.load(model_path), data, beam_size=beam, limit=limit)
-    echo_json(metrics) if as_json else echo_metrics(metrics)
+    translator = Translator.load(model_path)
+    with warnings_as_lines():
+        results = {"test split": evaluate_translator(translator, data, beam, limit)}
+        for path in test_files:
+            results[path] = evaluate_translator(
+                translator, beam_size=beam, limit=limit, test_file=path
+            )
+    if as_json:
+        echo_json(results if test_files else results["test split"])
+    elif not test_files:
+        echo_metrics(results["test split"])
+    else:
+        signatures = {row.pop("signature") for row in results.values()}
+        echo_table(results)
+        click.echo("sacrebleu: " + "; ".join(sorted(signatures)))
 
 
 @evaluate.command("next-word")

@@ -18,6 +18,15 @@ def echo_metrics(metrics: dict) -> None:
         click.echo(f"{name:<{width}}  {value}")
 
 
+def echo_table(rows: dict[str, dict]) -> None:
+    """One aligned row per named result, one column per metric of the first."""
+    columns = list(next(iter(rows.values())))
+    table = [["set", *columns]] + [[name, *map(str, row.values())] for name, row in rows.items()]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
 @contextlib.contextmanager
 def warnings_as_lines():
     """Shows the warnings raised inside (skipped files, ...) as one `Warning: ...` line each."""

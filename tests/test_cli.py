@@ -172,6 +172,34 @@ def test_evaluate_json(tiny_saved_model, synthetic_pairs_file):
     assert metrics["sentences_per_second"] > 0
 
 
+def test_evaluate_scores_test_files_beside_the_split(
+    tiny_saved_model, synthetic_pairs_file, tmp_path
+):
+    test_file = tmp_path / "general.tsv"
+    test_file.write_text("The red cat eats.\tEl gato rojo come.\n", encoding="utf-8")
+    arguments = [
+        "evaluate",
+        "translate",
+        "--model",
+        tiny_saved_model,
+        "--data",
+        synthetic_pairs_file,
+        "--limit",
+        "10",
+        "--test",
+        str(test_file),
+    ]
+    table = invoke(*arguments)
+    assert table.exit_code == 0, table.output
+    header, split_row, file_row, signature = table.stdout.strip().splitlines()
+    assert header.split()[:3] == ["set", "bleu", "chrf"]
+    assert split_row.startswith("test split") and file_row.startswith(str(test_file))
+    assert signature.startswith("sacrebleu: ") and "tok:13a" in signature
+    results = json.loads(invoke(*arguments, "--json").stdout)
+    assert set(results) == {"test split", str(test_file)}
+    assert results[str(test_file)]["sentences"] == 1
+
+
 def test_fit_with_a_malformed_data_file(tmp_path):
     data = tmp_path / "pairs.txt"
     data.write_text("Hi.\tHola.\nThanks.\tGracias.\nBroken line without a tab\n", encoding="utf-8")

@@ -358,10 +358,9 @@ def test_evaluate_translator(tiny_translator, synthetic_pairs_file):
 
 def test_score_identical_translations():
     hypotheses = ["El gato rojo come ahora.", "¿Dónde está la estación de tren?"]
-    assert score_translations(hypotheses, [[h] for h in hypotheses]) == {
-        "bleu": 100.0,
-        "chrf": 100.0,
-    }
+    scores = score_translations(hypotheses, [[h] for h in hypotheses])
+    assert (scores["bleu"], scores["chrf"]) == (100.0, 100.0)
+    assert "tok:13a" in scores["signature"] and "nrefs:1" in scores["signature"]
 
 
 def test_score_with_a_varying_number_of_references():
@@ -376,3 +375,40 @@ def test_score_with_a_varying_number_of_references():
     wrong = ["El gato come.", "Me voy.", "Hola."]
     assert score_translations(wrong, references) == score_translations(wrong, reordered)
     assert score_translations(wrong, references)["bleu"] < 50.0
+
+
+# Public test sets: scored whole, never trained on
+
+
+def test_a_known_test_set_is_refused_for_training_by_name_or_content(
+    synthetic_pairs_file, tmp_path
+):
+    from apptk.applications.translation import test_sets
+
+    named = tmp_path / "TICO-19_test.tsv"
+    named.write_text("Hello.\tHola.\n", encoding="utf-8")
+    with pytest.raises(DataError, match="tico19 test set"):
+        fit_translator(str(named), str(tmp_path / "model"))
+    renamed = tmp_path / "my_pairs.tsv"
+    renamed.write_bytes(Path(synthetic_pairs_file).read_bytes())
+    assert test_sets.known_test_set(str(renamed)) is None
+    digest = test_sets._sha256(str(renamed))
+    original = dict(test_sets.TEST_SETS)
+    test_sets.TEST_SETS["synthetic"] = digest
+    try:
+        assert test_sets.known_test_set(str(renamed)) == "synthetic"
+    finally:
+        test_sets.TEST_SETS.clear()
+        test_sets.TEST_SETS.update(original)
+    assert not (tmp_path / "model").exists()
+
+
+def test_evaluate_scores_a_whole_test_file_and_counts_long_inputs(tiny_translator, tmp_path):
+    lines = synthetic_pair_lines()[:12]
+    long_english = " ".join(line.split("\t")[0] for line in lines[:6])  # far over 16 tokens
+    path = tmp_path / "test.tsv"
+    path.write_text("\n".join(lines + [f"{long_english}\tLargo."]) + "\n", encoding="utf-8")
+    metrics = evaluate_translator(tiny_translator, test_file=str(path), beam_size=1)
+    assert metrics["sentences"] == 13
+    assert metrics["split_share"] == round(1 / 13, 4)
+    assert 0 <= metrics["bleu"] <= 100 and "signature" in metrics

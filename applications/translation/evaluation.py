@@ -1,4 +1,5 @@
-"""Scoring a translator on the held-out test split: BLEU and chrF (sacrebleu), speed."""
+"""Scoring a translator on the held-out test split and on public test sets: BLEU and chrF
+(sacrebleu, default tokenisation), speed, and how many inputs were too long for the model."""
 
 import time
 
@@ -15,14 +16,26 @@ def held_out_references(data: str | None = None, limit: int | None = None):
     return sources, references
 
 
+def test_file_references(path: str, limit: int | None = None):
+    """Every English sentence of a test file (`English<TAB>Spanish` lines) with its
+    translations: the whole file is the test set."""
+    sources, references = group_references(load_pairs(path))
+    if limit:
+        sources, references = sources[:limit], references[:limit]
+    return sources, references
+
+
 def score_translations(hypotheses: list[str], references: list[list[str]]) -> dict:
-    """Corpus BLEU and chrF against a variable number of references per sentence."""
+    """Corpus BLEU and chrF against a variable number of references per sentence, and
+    sacrebleu's signature of the settings (its defaults)."""
     width = max(len(refs) for refs in references)
     # sacrebleu takes one stream per reference slot; None marks a missing reference.
     streams = [[refs[i] if i < len(refs) else None for refs in references] for i in range(width)]
+    bleu, chrf = sacrebleu.BLEU(), sacrebleu.CHRF()
     return {
-        "bleu": round(sacrebleu.corpus_bleu(hypotheses, streams).score, 2),
-        "chrf": round(sacrebleu.corpus_chrf(hypotheses, streams).score, 2),
+        "bleu": round(bleu.corpus_score(hypotheses, streams).score, 2),
+        "chrf": round(chrf.corpus_score(hypotheses, streams).score, 2),
+        "signature": f"{bleu.get_signature()} | {chrf.get_signature()}",
     }
 
 
@@ -32,9 +45,16 @@ def evaluate_translator(
     beam_size: int = 4,
     limit: int | None = None,
     batch_size: int = 64,
+    test_file: str | None = None,
 ) -> dict:
-    """Translates the test split and scores it (multi-reference BLEU/chrF, sentences/s)."""
-    sources, references = held_out_references(data, limit)
+    """Translates the test split of `data` (or the whole `test_file`) and scores it:
+    multi-reference BLEU/chrF, sentences/s, and the share of sentences too long for the model
+    (`split`: translated sentence by sentence; `cut`: a sentence lost its end)."""
+    if test_file:
+        sources, references = test_file_references(test_file, limit)
+    else:
+        sources, references = held_out_references(data, limit)
+    too_long = translator.too_long(sources)
     started = time.perf_counter()
     answers = translator(sources, beam_size=beam_size, batch_size=batch_size)
     seconds = time.perf_counter() - started
@@ -43,5 +63,7 @@ def evaluate_translator(
         **score_translations(hypotheses, references),
         "sentences": len(sources),
         "sentences_per_second": round(len(sources) / seconds, 1),
+        "split_share": round(too_long["split"] / len(sources), 4),
+        "cut_share": round(too_long["cut"] / len(sources), 4),
         "beam_size": beam_size,
     }

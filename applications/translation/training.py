@@ -13,6 +13,7 @@ from apptk.applications.text.wordpiece import (
 )
 from apptk.applications.translation.data import translation_dataset
 from apptk.applications.translation.spec import TranslatorConfig, build_model, vocabulary_paths
+from apptk.applications.translation.test_sets import refuse_test_set
 
 
 def _vocabularies(folder: str, train_pairs, config: TranslatorConfig):
@@ -70,6 +71,8 @@ def fit_translator(
     Returns:
         A summary: epochs run, best validation loss, wall time in seconds, parameters.
     """
+    if data:
+        refuse_test_set(data)
     run = TrainingRun(
         out, config or TranslatorConfig(), force=force, resume=resume, strategy=strategy
     )

@@ -155,23 +155,27 @@ class Translator:
     def _token_counts(self, texts: list[str]) -> list[int]:
         return [int(n) for n in self.module.token_counts(tf.constant(texts))["token_counts"]]
 
-    def _pieces(self, texts: list[str]) -> list[list[str]]:
-        """Each text as one piece, or split into sentences when it is too long for the model."""
+    def too_long(self, texts: list[str]) -> dict:
+        """How many texts exceed the model's maximum length: `split` (translated sentence by
+        sentence) and `cut` (one of their sentences is still too long and loses its end)."""
+        pieces, cut = self._pieces(list(texts))
+        return {"split": sum(len(text_pieces) > 1 for text_pieces in pieces), "cut": len(cut)}
+
+    def _pieces(self, texts: list[str]) -> tuple[list[list[str]], list[int]]:
+        """Each text as one piece, or split into sentences when it is too long for the model;
+        and the indices of the texts with a sentence still too long (its end is cut)."""
         # Every token holds at least one non-space character, so only texts with more
         # characters than the model's maximum can be too long: count tokens for those alone.
         maybe_long = [i for i, t in enumerate(texts) if len(t.replace(" ", "")) > self.max_length]
         counts = self._token_counts([texts[i] for i in maybe_long]) if maybe_long else []
         pieces = [[text] for text in texts]
+        cut = []
         for index, count in zip(maybe_long, counts):
             if count > self.max_length:
                 pieces[index] = _SENTENCE_END.split(texts[index])
                 if any(n > self.max_length for n in self._token_counts(pieces[index])):
-                    warnings.warn(
-                        f"A sentence is longer than the model's {self.max_length} tokens; "
-                        "its end is cut off before translation.",
-                        stacklevel=3,
-                    )
-        return pieces
+                    cut.append(index)
+        return pieces, cut
 
     def __call__(
         self,
@@ -194,7 +198,13 @@ class Translator:
         texts = checked_texts(texts, "give an English sentence to translate")
         beam_size = checked_int(beam_size, "beam_size", BEAM_SIZE)
         batch_size = checked_int(batch_size, "batch_size", BATCH_SIZE)
-        pieces = self._pieces([" ".join(text.split()) for text in texts])
+        pieces, cut = self._pieces([" ".join(text.split()) for text in texts])
+        if cut:
+            warnings.warn(
+                f"{len(cut)} of {len(texts)} texts hold a sentence longer than the model's "
+                f"{self.max_length} tokens; its end is cut off before translation.",
+                stacklevel=2,
+            )
         flat = [piece for text_pieces in pieces for piece in text_pieces]
         translations, scores = [], []
         for start in range(0, len(flat), batch_size):
