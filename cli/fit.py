@@ -31,9 +31,9 @@ def fit():
 @training_run_options(default_epochs=30)
 @click.option(
     "--data",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Pairs file (English<TAB>Spanish, .txt or .zip); default: download Tatoeba.",
+    multiple=True,
+    help="Pairs file (English<TAB>Spanish, .txt or .zip); FILE:N repeats its training pairs "
+    "N times; repeatable. Default: download Tatoeba.",
 )
 @click.option(
     "--max-pairs",
@@ -74,7 +74,9 @@ def fit_translate(
         target_vocabulary_size=vocabulary_size,
     )
     with warnings_as_lines():
-        summary = fit_translator(data, config=config, **_run_options(out, resume, force, strategy))
+        summary = fit_translator(
+            list(data) or None, config=config, **_run_options(out, resume, force, strategy)
+        )
     _report(summary, out)
 
 

@@ -412,3 +412,30 @@ def test_evaluate_scores_a_whole_test_file_and_counts_long_inputs(tiny_translato
     assert metrics["sentences"] == 13
     assert metrics["split_share"] == round(1 / 13, 4)
     assert 0 <= metrics["bleu"] <= 100 and "signature" in metrics
+
+
+def test_several_weighted_data_files_are_split_alike_and_oversampled(
+    synthetic_pairs_file, tmp_path
+):
+    from apptk.applications.translation.training_pairs import (
+        training_pair_splits,
+        weighted_source,
+    )
+
+    lines = [f"Tom reads book {number}.\tTom lee el libro {number}." for number in range(60)]
+    small = tmp_path / "small.tsv"
+    small.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert weighted_source(f"{small}:3") == (str(small), 3)
+    assert weighted_source(str(small)) == (str(small), 1)
+    with pytest.raises(DataError, match="at least 1"):
+        weighted_source(f"{small}:0")
+    alone = training_pair_splits(str(small))
+    both = training_pair_splits([synthetic_pairs_file, f"{small}:3"])
+    small_train = set(alone["train"])
+    assert small_train and set(alone["train"]) <= set(both["train"])
+    for pair in small_train:
+        assert both["train"].count(pair) == 3
+    assert set(alone["test"]) <= set(both["test"]), "a sentence keeps its split across files"
+    assert len(both["validation"]) == len(
+        training_pair_splits(synthetic_pairs_file)["validation"]
+    ) + len(alone["validation"])

@@ -5,7 +5,6 @@ import keras
 from apptk.applications.models.learning_rate import WarmupInverseSquareRoot
 from apptk.applications.models.sequence_losses import MaskedSequenceLoss, masked_accuracy
 from apptk.applications.run.training_run import TrainingRun
-from apptk.applications.text.tatoeba_pairs import load_pairs, split_pairs
 from apptk.applications.text.wordpiece import (
     WordPieceTokenizer,
     learn_vocabulary,
@@ -13,7 +12,7 @@ from apptk.applications.text.wordpiece import (
 )
 from apptk.applications.translation.data import translation_dataset
 from apptk.applications.translation.spec import TranslatorConfig, build_model, vocabulary_paths
-from apptk.applications.translation.test_sets import refuse_test_set
+from apptk.applications.translation.training_pairs import training_pair_splits
 
 
 def _vocabularies(folder: str, train_pairs, config: TranslatorConfig):
@@ -50,7 +49,7 @@ def _compiled_model(config: TranslatorConfig, source_size: int, target_size: int
 
 
 def fit_translator(
-    data: str | None,
+    data: str | list[str] | None,
     out: str,
     config: TranslatorConfig | None = None,
     *,
@@ -61,7 +60,8 @@ def fit_translator(
     """Trains a translator on a pairs file and writes a model folder to `out`.
 
     Args:
-        data: a pairs file (.txt or .zip); None downloads the public Tatoeba file.
+        data: a pairs file (.txt or .zip), `FILE:WEIGHT` (its training pairs repeated WEIGHT
+            times), or a list of them; None downloads the public Tatoeba file.
         out: the model folder (config.json, vocabularies, weights, history, curves, logs).
         config: hyper-parameters; defaults to `TranslatorConfig()`.
         force: replace a finished model in `out`.
@@ -71,18 +71,13 @@ def fit_translator(
     Returns:
         A summary: epochs run, best validation loss, wall time in seconds, parameters.
     """
-    if data:
-        refuse_test_set(data)
     run = TrainingRun(
         out, config or TranslatorConfig(), force=force, resume=resume, strategy=strategy
     )
     with run:
         config = run.config
-        pairs = load_pairs(data)
-        if config.max_pairs:
-            pairs = pairs[: config.max_pairs]
+        splits = training_pair_splits(data, config.max_pairs)
         run.prepare_folder()
-        splits = split_pairs(pairs)
         source_vocabulary, target_vocabulary = _vocabularies(run.folder, splits["train"], config)
         run.write_config()
         source_tokenizer = WordPieceTokenizer(source_vocabulary, case_fold=True)
