@@ -6,7 +6,7 @@ import click
 
 from apptk.cli.fast_start import prediction_command
 from apptk.cli.options import NewFile, beam_option, json_option, model_option
-from apptk.cli.output import echo_json
+from apptk.cli.output import echo_json, warnings_as_lines
 
 
 def _read_stdin() -> list[str]:
@@ -53,7 +53,8 @@ def translate(texts, model_path, beam, as_json, attention_plot):
     from_stdin = texts == ("-",)
     lines = _read_stdin() if from_stdin else list(texts)
     translator = Translator.load(model_path)
-    answers = _translate_lines(translator, lines, beam, from_stdin)
+    with warnings_as_lines():
+        answers = _translate_lines(translator, lines, beam, from_stdin)
     if as_json:
         echo_json([{"text": line, **answer} for line, answer in zip(lines, answers)])
     else:

@@ -162,10 +162,24 @@ def test_long_text_is_translated_sentence_by_sentence(tiny_translator):
     assert answer["score"] == pytest.approx(mean_score, abs=1e-3)
 
 
-def test_a_single_sentence_too_long_warns(tiny_translator):
-    sentence = " ".join(["the red cat eats"] * 6) + "."
-    with pytest.warns(UserWarning, match="longer than the model's 16 tokens"):
+def test_a_sentence_too_long_is_split_at_clauses_then_words_and_loses_nothing(tiny_translator):
+    sentence = "the red cat eats, " + " ".join(["the red cat eats"] * 6) + "."
+    pieces, cut = tiny_translator._pieces([sentence])
+    assert cut == [] and len(pieces[0]) > 2
+    assert pieces[0][0] == "the red cat eats,", "the clause boundary comes first"
+    assert " ".join(pieces[0]).split() == sentence.split(), "every word is translated"
+    assert all(n <= 16 for n in tiny_translator._token_counts(pieces[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "cut off" warning
         answer = tiny_translator(sentence)[0]
+    assert answer["translation"]
+    assert tiny_translator.too_long([sentence, "The red cat eats."]) == {"split": 1, "cut": 0}
+
+
+def test_only_a_single_word_too_long_for_the_model_is_cut_with_a_warning(tiny_translator):
+    giant = "catdog" * 15  # one word of more word pieces than the model's 16 tokens
+    with pytest.warns(UserWarning, match="longer than the model's 16 tokens"):
+        answer = tiny_translator(f"the red {giant} eats.")[0]
     assert isinstance(answer["translation"], str)
 
 

@@ -29,6 +29,7 @@ from apptk.applications.translation.spec import (
 )
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
 
 STRINGS = tf.TensorSpec([None], tf.string, name="sentences")
 
@@ -135,6 +136,30 @@ def module_from_folder(folder: str) -> TranslatorModule:
     )
 
 
+def _joined_to_fit(parts: list[str], token_counts, limit: int) -> list[str]:
+    """Consecutive `parts` joined greedily while the sum of their tokens stays within `limit`
+    (a piece's tokens are close to the sum of its parts'); a part over it stays alone."""
+    joined, current, current_count = [], [], 0
+    for part, count in zip(parts, token_counts(parts)):
+        if current and current_count + count > limit:
+            joined.append(" ".join(current))
+            current, current_count = [], 0
+        current.append(part)
+        current_count += count
+    if current:
+        joined.append(" ".join(current))
+    return joined
+
+
+def _word_runs(text: str, count: int, limit: int) -> list[str]:
+    """`text` cut into the fewest even runs of words whose share of `count` tokens fits
+    `limit` (with a tenth to spare, since words differ in length)."""
+    words = text.split()
+    runs = max(2, min(len(words), -(-count // max(1, int(limit * 0.9)))))
+    size = -(-len(words) // runs)
+    return [" ".join(words[start : start + size]) for start in range(0, len(words), size)]
+
+
 class Translator:
     """English→Spanish translation pipeline over a fitted folder or an exported SavedModel.
 
@@ -156,14 +181,16 @@ class Translator:
         return [int(n) for n in self.module.token_counts(tf.constant(texts))["token_counts"]]
 
     def too_long(self, texts: list[str]) -> dict:
-        """How many texts exceed the model's maximum length: `split` (translated sentence by
-        sentence) and `cut` (one of their sentences is still too long and loses its end)."""
+        """How many texts exceed the model's maximum length: `split` (translated in pieces:
+        sentences, then clauses, then runs of words) and `cut` (a piece is still too long)."""
         pieces, cut = self._pieces(list(texts))
         return {"split": sum(len(text_pieces) > 1 for text_pieces in pieces), "cut": len(cut)}
 
     def _pieces(self, texts: list[str]) -> tuple[list[list[str]], list[int]]:
-        """Each text as one piece, or split into sentences when it is too long for the model;
-        and the indices of the texts with a sentence still too long (its end is cut)."""
+        """Each text as one piece, or, when it is too long for the model, split into
+        sentences, a sentence still too long into clauses (after `,;:`), and a clause still too
+        long into even runs of words; with the indices of texts whose pieces still do not fit
+        (their ends would be cut), which this splitting leaves only for one-word giants."""
         # Every token holds at least one non-space character, so only texts with more
         # characters than the model's maximum can be too long: count tokens for those alone.
         maybe_long = [i for i, t in enumerate(texts) if len(t.replace(" ", "")) > self.max_length]
@@ -172,10 +199,39 @@ class Translator:
         cut = []
         for index, count in zip(maybe_long, counts):
             if count > self.max_length:
-                pieces[index] = _SENTENCE_END.split(texts[index])
+                pieces[index] = self._fitting_pieces(texts[index])
                 if any(n > self.max_length for n in self._token_counts(pieces[index])):
                     cut.append(index)
         return pieces, cut
+
+    def _fitting_pieces(self, text: str) -> list[str]:
+        """`text` in consecutive pieces of at most `max_length` tokens: its sentences (each
+        alone, as the model was trained), a sentence too long in runs of clauses joined up to
+        the limit, a clause too long in even runs of words."""
+        pieces = []
+        for sentence, count in self._counted(_SENTENCE_END.split(text)):
+            if count <= self.max_length:
+                pieces.append(sentence)
+                continue
+            clauses = _joined_to_fit(
+                _CLAUSE_END.split(sentence), self._token_counts, self.max_length
+            )
+            for clause, clause_count in self._counted(clauses):
+                pieces += self._word_runs_that_fit(clause, clause_count)
+        return pieces
+
+    def _word_runs_that_fit(self, text: str, count: int) -> list[str]:
+        """`text` as is if it fits, else in even runs of words, each split again until it fits
+        or is a single word."""
+        if count <= self.max_length or len(text.split()) == 1:
+            return [text]
+        runs = []
+        for run, run_count in self._counted(_word_runs(text, count, self.max_length)):
+            runs += self._word_runs_that_fit(run, run_count)
+        return runs
+
+    def _counted(self, parts: list[str]) -> list[tuple[str, int]]:
+        return list(zip(parts, self._token_counts(parts)))
 
     def __call__(
         self,
@@ -201,8 +257,8 @@ class Translator:
         pieces, cut = self._pieces([" ".join(text.split()) for text in texts])
         if cut:
             warnings.warn(
-                f"{len(cut)} of {len(texts)} texts hold a sentence longer than the model's "
-                f"{self.max_length} tokens; its end is cut off before translation.",
+                f"{len(cut)} of {len(texts)} texts hold a word longer than the model's "
+                f"{self.max_length} tokens even alone; its end is cut off before translation.",
                 stacklevel=2,
             )
         flat = [piece for text_pieces in pieces for piece in text_pieces]
