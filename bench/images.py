@@ -116,7 +116,7 @@ def row_config(arch: str, arguments) -> ImageConfig:
         return ImageConfig(
             epochs=arguments.epochs, fine_tune_epochs=arguments.fine_tune_epochs, patience=3
         )
-    return ImageConfig(arch="cnn", epochs=arguments.cnn_epochs, patience=10)
+    return ImageConfig(arch="cnn", epochs=arguments.cnn_epochs)  # the whole cosine schedule
 
 
 def fit_row(row: str, arguments) -> None:
@@ -187,7 +187,7 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="Continue interrupted fit rows.")
     parser.add_argument("--epochs", type=int, default=10, help="Transfer: head epochs.")
     parser.add_argument("--fine-tune-epochs", type=int, default=10)
-    parser.add_argument("--cnn-epochs", type=int, default=60)
+    parser.add_argument("--cnn-epochs", type=int, default=24, help="CNN: cosine schedule length.")
     arguments = parser.parse_args()
     if arguments.backbones:
         time_backbones(arguments.runs)

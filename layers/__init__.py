@@ -8,6 +8,7 @@ from apptk.layers.lstm_cell import LSTMCell
 from apptk.layers.multi_head_attention import MultiHeadAttention
 from apptk.layers.position_embedding import PositionEmbedding
 from apptk.layers.positional_encoding import PositionalEncoding
+from apptk.layers.residual_separable_block import ResidualSeparableBlock
 from apptk.layers.simple_rnn_cell import SimpleRNNCell
 from apptk.layers.token_and_position_embedding import TokenAndPositionEmbedding
 from apptk.layers.transformer_decoder_block import TransformerDecoderBlock
@@ -21,6 +22,7 @@ __all__ = [
     "MultiHeadAttention",
     "PositionEmbedding",
     "PositionalEncoding",
+    "ResidualSeparableBlock",
     "SimpleRNNCell",
     "TokenAndPositionEmbedding",
     "TransformerDecoderBlock",

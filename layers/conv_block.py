@@ -22,6 +22,8 @@ class ConvBlock(keras.layers.Layer):
         activation: str or callable. The activation after the (normalized) convolution.
         padding: `"same"` or `"valid"`. The convolution's padding.
         dropout: float. The dropout rate after pooling; 0 skips dropout.
+        batch_norm_momentum: float. The momentum of the batch norm's moving statistics; 0.9
+            follows them more closely when an epoch has few steps.
         **kwargs: other keyword arguments passed to `keras.layers.Layer`, such as `name` and
             `dtype`.
 
@@ -51,6 +53,7 @@ class ConvBlock(keras.layers.Layer):
         activation="relu",
         padding: str = "same",
         dropout: float = 0.0,
+        batch_norm_momentum: float = 0.99,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -61,6 +64,7 @@ class ConvBlock(keras.layers.Layer):
         self.activation = keras.activations.get(activation)
         self.padding = padding
         self.dropout = dropout
+        self.batch_norm_momentum = batch_norm_momentum
         self.conv = keras.layers.Conv2D(
             filters,
             kernel_size,
@@ -70,7 +74,9 @@ class ConvBlock(keras.layers.Layer):
             name="conv",
         )
         self.batch_norm = (
-            keras.layers.BatchNormalization(dtype=self.dtype_policy, name="batch_norm")
+            keras.layers.BatchNormalization(
+                momentum=batch_norm_momentum, dtype=self.dtype_policy, name="batch_norm"
+            )
             if use_batch_norm
             else None
         )
@@ -113,6 +119,7 @@ class ConvBlock(keras.layers.Layer):
                 "activation": keras.activations.serialize(self.activation),
                 "padding": self.padding,
                 "dropout": self.dropout,
+                "batch_norm_momentum": self.batch_norm_momentum,
             }
         )
         return config

@@ -14,6 +14,7 @@ IMAGES = np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype("float32")
     [
         ({"filters": 4}, (2, 3, 3, 4)),
         ({"filters": 4, "use_batch_norm": True, "dropout": 0.25}, (2, 3, 3, 4)),
+        ({"filters": 4, "use_batch_norm": True, "batch_norm_momentum": 0.9}, (2, 3, 3, 4)),
         (
             {
                 "filters": 4,
@@ -59,7 +60,8 @@ def test_batch_norm_replaces_conv_bias():
     plain(IMAGES)
     normalized(IMAGES)
     assert plain.conv.use_bias and plain.batch_norm is None
-    assert not normalized.conv.use_bias
+    assert not normalized.conv.use_bias and normalized.batch_norm.momentum == 0.99
+    assert ConvBlock(4, use_batch_norm=True, batch_norm_momentum=0.9).batch_norm.momentum == 0.9
     assert [weight.path for weight in normalized.trainable_weights] == [
         "block/conv/kernel",
         "block/batch_norm/gamma",

@@ -1,5 +1,7 @@
 """Fitting, loading, evaluating and exporting image classifiers, and ImageNet weights offline."""
 
+import dataclasses
+import itertools
 import json
 import os
 import shutil
@@ -32,11 +34,15 @@ from apptk.applications.image import (
     fit_image,
 )
 from apptk.applications.image.imagenet_labels import imagenet_labels
+from apptk.applications.image.spec import build_image_classifier
+from apptk.applications.image.training import cnn_learning_rate, cnn_optimizer
 from apptk.applications.models.image_backbones import BACKBONES, imagenet_weights_path
 from apptk.applications.models.image_classifiers import (
+    build_cnn_classifier,
     build_transfer_classifier,
     unfreeze_top_layers,
 )
+from apptk.applications.run.atomic_files import save_weights_atomically
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +126,62 @@ def test_fit_with_a_separate_validation_folder(tmp_path, photos):
     os.rename(os.path.join(unknown, "red"), os.path.join(unknown, "purple"))
     with pytest.raises(DataError, match="purple is not a class of the model"):
         fit_image(photos, str(tmp_path / "other"), config, validation_folder=unknown)
+
+
+def test_the_cnn_stacks_residual_separable_blocks_on_a_conv_stem():
+    classifier, explainer = build_cnn_classifier(3, 32, filters=(8, 16, 32))
+    features = classifier.get_layer("features")
+    assert [type(layer).__name__ for layer in features.layers] == [
+        "Rescaling",
+        "ConvBlock",
+        "ResidualSeparableBlock",
+        "ResidualSeparableBlock",
+        "BatchNormalization",
+        "ReLU",
+    ]
+    assert [layer.name for layer in classifier.get_layer("head").layers] == [
+        "pooling",
+        "dropout",
+        "logits",
+    ]
+    assert explainer.outputs[0].shape == (None, 4, 4, 32)
+    augmentation = classifier.get_layer("augmentation").layers
+    [zoom] = [layer for layer in augmentation if isinstance(layer, keras.layers.RandomZoom)]
+    assert zoom.height_factor == 0.2  # width follows height
+
+
+def test_the_vgg_cnn_of_earlier_folders_can_still_be_built():
+    # apptk's first CNN: what `config.json` of a folder fitted before the residual blocks
+    # held, plus the fields added since.
+    earlier = ImageConfig(arch="cnn", filters=(32, 64, 128, 256), cnn_block="vgg", dense_units=128)
+    classifier, explainer = build_image_classifier(earlier, 2)
+    features = classifier.get_layer("features")
+    assert [type(layer).__name__ for layer in features.layers] == ["Rescaling"] + ["ConvBlock"] * 4
+    assert classifier.get_layer("head").get_layer("hidden").units == 128
+    assert classifier.count_params() == 423_010
+    assert explainer.outputs[0].shape == (None, 10, 10, 256)
+    with pytest.raises(ValueError, match="residual, vgg"):
+        build_cnn_classifier(2, 32, block="resnet")
+
+
+def test_cnn_defaults_run_the_whole_schedule():
+    assert ImageConfig(arch="cnn", epochs=40).patience == 40
+    assert ImageConfig(arch="cnn", epochs=40, patience=5).patience == 5
+    assert ImageConfig().patience == 3
+
+
+def test_the_cnn_learning_rate_warms_up_then_follows_a_cosine_to_zero():
+    config = ImageConfig(arch="cnn", epochs=10, warmup_epochs=2, learning_rate=2e-3)
+    schedule = cnn_learning_rate(config, steps_per_epoch=5)
+    rates = [float(schedule(step)) for step in range(51)]
+    np.testing.assert_allclose(rates[:11], np.linspace(0, 2e-3, 11), atol=1e-9)
+    assert rates[30] == pytest.approx(1e-3)  # halfway down the 40 decay steps
+    assert rates[50] == pytest.approx(0, abs=1e-9)
+    assert all(later <= earlier for earlier, later in itertools.pairwise(rates[10:]))
+    short = cnn_learning_rate(ImageConfig(arch="cnn", epochs=1, warmup_epochs=2), 4)
+    assert float(short(2)) == pytest.approx(1e-3)  # warm-up is at most half the steps
+    optimizer = cnn_optimizer(ImageConfig(arch="cnn", weight_decay=0.01), 5)
+    assert isinstance(optimizer, keras.optimizers.AdamW) and optimizer.weight_decay == 0.01
 
 
 def test_fit_transfer_trains_the_head_then_fine_tunes(transfer_run, keras_home):
@@ -295,3 +357,20 @@ def test_the_export_serves_image_bytes_with_only_tensorflow(cnn_run, tmp_path):
     assert reloaded.explain(jpeg)["heat_map"].shape == (8, 8)
     with pytest.raises(OutputExistsError):
         export_image(classifier, out)
+
+
+def test_a_cnn_folder_fitted_before_the_residual_cnn_still_loads(tmp_path):
+    """Old config.json files have no `cnn_block`: they hold the VGG-style CNN."""
+    old = ImageConfig(arch="cnn", filters=(8, 16), dense_units=16, cnn_block="vgg")
+    classifier = build_image_classifier(old, 3, imagenet_weights=False)[0]
+    folder = tmp_path / "old_cnn"
+    folder.mkdir()
+    saved = dataclasses.asdict(old)
+    for new_field in ("cnn_block", "weight_decay", "warmup_epochs"):
+        del saved[new_field]
+    (folder / "config.json").write_text(json.dumps(saved))
+    (folder / "labels.txt").write_text("blue\ngreen\nred\n")
+    save_weights_atomically(classifier, str(folder / "model.weights.h5"))
+    loaded = ImageClassifier.load(str(folder))
+    answers = loaded([write_photo(tmp_path / "blue.png", photo((0, 0, 255)))], top_k=3)[0]
+    assert sorted(answer["label"] for answer in answers) == ["blue", "green", "red"]

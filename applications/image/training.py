@@ -31,15 +31,50 @@ from apptk.applications.image.spec import (
 from apptk.applications.models.image_backbones import BACKBONES
 from apptk.applications.models.image_classifiers import unfreeze_top_layers
 from apptk.applications.run import model_folder, training
+from apptk.applications.run.atomic_files import save_weights_atomically, write_text_atomically
 from apptk.applications.run.training_run import TrainingRun
 
 
-def compile_image_classifier(classifier: keras.Model, learning_rate: float) -> None:
+def compile_image_classifier(
+    classifier: keras.Model, optimizer: keras.optimizers.Optimizer
+) -> None:
     classifier.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
+
+
+def cnn_learning_rate(
+    config: ImageConfig, steps_per_epoch: int
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """A linear warm-up to `config.learning_rate`, then a cosine down to 0 at the last epoch.
+
+    At a constant rate a CNN learning from a few thousand photos swings from epoch to epoch;
+    the decay lets it settle (Loshchilov and Hutter, SGDR, 2017).
+    """
+    total_steps = max(1, config.epochs * steps_per_epoch)
+    warmup_steps = min(config.warmup_epochs * steps_per_epoch, total_steps // 2)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0,
+        total_steps - warmup_steps,
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup_steps,
+    )
+
+
+def cnn_optimizer(config: ImageConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """AdamW (decoupled weight decay, Loshchilov and Hutter, 2019) on `cnn_learning_rate`."""
+    return keras.optimizers.AdamW(
+        cnn_learning_rate(config, steps_per_epoch), weight_decay=config.weight_decay
+    )
+
+
+def _first_phase_optimizer(config: ImageConfig, train_images: int) -> keras.optimizers.Optimizer:
+    """The CNN's schedule, or the transfer head's constant rate."""
+    if config.arch == "cnn":
+        return cnn_optimizer(config, math.ceil(train_images / config.batch_size))
+    return keras.optimizers.Adam(config.learning_rate)
 
 
 def _write_labels(folder: str, class_names: list[str]) -> None:
@@ -49,8 +84,7 @@ def _write_labels(folder: str, class_names: list[str]) -> None:
             f"{folder} was trained on other classes ({', '.join(read_labels(folder))}); "
             "pass --force to start over."
         )
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("".join(f"{name}\n" for name in class_names))
+    write_text_atomically("".join(f"{name}\n" for name in class_names), path)
 
 
 def _check(config: ImageConfig) -> None:
@@ -90,7 +124,7 @@ def _fine_tune(run: TrainingRun, classifier, train, validation) -> dict:
 
     def unfrozen():
         unfreeze_top_layers(classifier, config.fine_tune_fraction)
-        compile_image_classifier(classifier, config.fine_tune_learning_rate)
+        compile_image_classifier(classifier, keras.optimizers.Adam(config.fine_tune_learning_rate))
         return classifier
 
     run.build(unfrozen)
@@ -101,7 +135,7 @@ def _fine_tune(run: TrainingRun, classifier, train, validation) -> dict:
     if tuned["val_loss"] is not None and (
         head["val_loss"] is None or tuned["val_loss"] < head["val_loss"]
     ):
-        model_folder.save_weights_atomically(classifier, run.path(model_folder.WEIGHTS_FILE))
+        save_weights_atomically(classifier, run.path(model_folder.WEIGHTS_FILE))
     return summary
 
 
@@ -132,44 +166,49 @@ def fit_image(
     config = config or ImageConfig()
     _check(config)
     run = TrainingRun(out, config, force=force, resume=resume, strategy=strategy)
-    config = run.config
-    train, validation = _training_data(folder, validation_folder, config)
-    head_finished = resume and os.path.exists(run.path(model_folder.WEIGHTS_FILE))
-    run.prepare_folder()
-    _write_labels(run.folder, train.class_names)
-    run.write_config()
-    train_batches = image_dataset(
-        train, config.image_size, config.batch_size, shuffle=True, seed=config.seed
-    )
-    validation_batches = image_dataset(
-        validation, config.image_size, config.batch_size, shuffle=False
-    )
-    classifier = run.build(lambda: build_image_classifier(config, len(train.class_names))[0])
-    summary = {
-        "arch": config.arch,
-        "classes": len(train.class_names),
-        "train_images": len(train.paths),
-        "validation_images": len(validation.paths),
-        "epochs": 0,
-        "seconds": 0.0,
-    }
-    if head_finished and config.arch == "transfer":
-        model_folder.load_fitted_weights(classifier, run.folder)
-    else:
-        run.build(lambda: compile_image_classifier(classifier, config.learning_rate))
-        head = run.fit(classifier, train_batches, validation_batches)
-        summary.update(epochs=head["epochs"], seconds=head["seconds"])
-    if config.arch == "transfer" and config.fine_tune_epochs > 0:
-        tuned = _fine_tune(run, classifier, train_batches, validation_batches)
-        summary["fine_tune_epochs"] = tuned["epochs"]
-        summary["seconds"] += tuned["seconds"]
-    best = min(
-        (_best_epoch(path) for path in (run.folder, run.path(FINE_TUNE_FOLDER))),
-        key=lambda epoch: math.inf if epoch["val_loss"] is None else epoch["val_loss"],
-    )
-    return summary | {
-        "best_val_loss": best["val_loss"],
-        "best_val_accuracy": best["val_accuracy"],
-        "seconds": round(summary["seconds"], 1),
-        "parameters": classifier.count_params(),
-    }
+    with run:
+        config = run.config
+        train, validation = _training_data(folder, validation_folder, config)
+        head_finished = run.phase_done()
+        run.prepare_folder()
+        _write_labels(run.folder, train.class_names)
+        run.write_config()
+        train_batches = image_dataset(
+            train, config.image_size, config.batch_size, shuffle=True, seed=config.seed
+        )
+        validation_batches = image_dataset(
+            validation, config.image_size, config.batch_size, shuffle=False
+        )
+        classifier = run.build(lambda: build_image_classifier(config, len(train.class_names))[0])
+        summary = {
+            "arch": config.arch,
+            "classes": len(train.class_names),
+            "train_images": len(train.paths),
+            "validation_images": len(validation.paths),
+            "epochs": 0,
+            "seconds": 0.0,
+        }
+        if head_finished and config.arch == "transfer":
+            model_folder.load_fitted_weights(classifier, run.folder)
+        else:
+            run.build(
+                lambda: compile_image_classifier(
+                    classifier, _first_phase_optimizer(config, len(train.paths))
+                )
+            )
+            head = run.fit(classifier, train_batches, validation_batches)
+            summary.update(epochs=head["epochs"], seconds=head["seconds"])
+        if config.arch == "transfer" and config.fine_tune_epochs > 0:
+            tuned = _fine_tune(run, classifier, train_batches, validation_batches)
+            summary["fine_tune_epochs"] = tuned["epochs"]
+            summary["seconds"] += tuned["seconds"]
+        best = min(
+            (_best_epoch(path) for path in (run.folder, run.path(FINE_TUNE_FOLDER))),
+            key=lambda epoch: math.inf if epoch["val_loss"] is None else epoch["val_loss"],
+        )
+        return summary | {
+            "best_val_loss": best["val_loss"],
+            "best_val_accuracy": best["val_accuracy"],
+            "seconds": round(summary["seconds"], 1),
+            "parameters": classifier.count_params(),
+        }

@@ -1,9 +1,9 @@
 """Image classifiers: an ImageNet backbone with a new head, or a small CNN from scratch.
 
 Both take float pixels `(size, size, 3)` in [0, 255] and return class logits. Augmentation
-(random flips, rotations and zooms, active only in training) and rescaling are layers inside
-them; `image_data.DecodeImages` in front of them (as in the exported SavedModel) makes a
-model of raw image bytes.
+(random flips, rotations and zooms, active only in training; larger zooms for the CNN, which
+learns from the photos alone) and rescaling are layers inside them; `image_data.DecodeImages`
+in front of them (as in the exported SavedModel) makes a model of raw image bytes.
 
 Each builder returns the classifier and its *explainer*: the same layers with a second output,
 the last convolutional feature map, which Grad-CAM weighs by its gradients.
@@ -12,18 +12,19 @@ the last convolutional feature map, which Grad-CAM weighs by its gradients.
 import keras
 
 from apptk.applications.models.image_backbones import Backbone
-from apptk.layers import ConvBlock
+from apptk.layers import ConvBlock, ResidualSeparableBlock
 
 FEATURES = "features"
+CNN_BLOCKS = ("residual", "vgg")
 
 
-def augmentation(seed: int = 0) -> keras.Sequential:
-    """Random flips, small rotations and zooms: new views of the photos each epoch."""
+def augmentation(seed: int = 0, zoom: float = 0.1) -> keras.Sequential:
+    """Random flips, small rotations and zooms of up to `zoom`: new views each epoch."""
     return keras.Sequential(
         [
             keras.layers.RandomFlip("horizontal", seed=seed),
             keras.layers.RandomRotation(0.1, seed=seed),
-            keras.layers.RandomZoom(0.1, seed=seed),
+            keras.layers.RandomZoom(zoom, seed=seed),
         ],
         name="augmentation",
     )
@@ -33,17 +34,16 @@ def _classifier_and_explainer(
     features: keras.Model,
     head: keras.Sequential,
     image_size: int,
-    augment: bool,
-    seed: int,
+    augmenter: keras.Sequential | None,
     features_training: bool | None = None,
 ) -> tuple[keras.Model, keras.Model]:
-    """Joins the feature extractor and the head, with augmentation in front for training.
+    """Joins the feature extractor and the head, with `augmenter` (if any) in front for training.
 
     The explainer calls the same layers without the augmentation, which inference skips
     anyway, so an export holds no random-number state.
     """
     inputs = keras.Input((image_size, image_size, 3), name="pixels")
-    pixels = augmentation(seed)(inputs) if augment else inputs
+    pixels = augmenter(inputs) if augmenter is not None else inputs
     logits = head(features(pixels, training=features_training))
     classifier = keras.Model(inputs, logits, name="image_classifier")
     inputs = keras.Input((image_size, image_size, 3), name="pixels")
@@ -79,37 +79,60 @@ def build_transfer_classifier(
         ],
         name="head",
     )
-    return _classifier_and_explainer(
-        features, head, image_size, augment, seed, features_training=False
-    )
+    augmenter = augmentation(seed) if augment else None
+    return _classifier_and_explainer(features, head, image_size, augmenter, features_training=False)
 
 
 def build_cnn_classifier(
     num_classes: int,
     image_size: int,
-    filters: tuple[int, ...] = (32, 64, 128, 256),
+    filters: tuple[int, ...] = (32, 64, 128, 256, 512),
+    block: str = "residual",
     use_batch_norm: bool = True,
-    dense_units: int = 128,
+    dense_units: int = 0,
     dropout: float = 0.3,
     augment: bool = True,
+    zoom: float = 0.2,
     seed: int = 0,
 ) -> tuple[keras.Model, keras.Model]:
-    """A VGG-style CNN trained from scratch: `ConvBlock`s, global pooling, dense layers."""
-    # Feature map: (batch, size / 2**blocks, size / 2**blocks, filters[-1]).
-    blocks = [ConvBlock(width, use_batch_norm=use_batch_norm) for width in filters]
+    """A CNN trained from scratch: convolutional stages, global pooling, dense layers.
+
+    `block="residual"`: a `ConvBlock` stem of `filters[0]`, then a `ResidualSeparableBlock`
+    per further width, each halving the size (Chollet's small Xception for little data), and
+    a final batch norm and ReLU; these always normalize. `block="vgg"`: a `ConvBlock` per
+    width (VGG-style, apptk's first CNN), normalized if `use_batch_norm`. The head has a
+    hidden dense layer of `dense_units` unless it is 0.
+    """
+    if block not in CNN_BLOCKS:
+        raise ValueError(f"block must be one of {', '.join(CNN_BLOCKS)}, not {block!r}.")
+    # Feature map: (batch, size / 2**stages, size / 2**stages, filters[-1]).
+    if block == "vgg":
+        stages = [ConvBlock(width, use_batch_norm=use_batch_norm) for width in filters]
+    else:
+        # 0.9: batch norm statistics that keep up with the weights over short epochs.
+        stages = [
+            ConvBlock(filters[0], use_batch_norm=True, batch_norm_momentum=0.9),
+            *(ResidualSeparableBlock(width, batch_norm_momentum=0.9) for width in filters[1:]),
+            keras.layers.BatchNormalization(momentum=0.9, name="batch_norm"),
+            keras.layers.ReLU(name="activation"),
+        ]
     features = keras.Sequential(
-        [keras.layers.Rescaling(1.0 / 255, name="rescaling"), *blocks], name=FEATURES
+        [keras.layers.Rescaling(1.0 / 255, name="rescaling"), *stages], name=FEATURES
+    )
+    hidden = (
+        [keras.layers.Dense(dense_units, activation="relu", name="hidden")] if dense_units else []
     )
     head = keras.Sequential(
         [
             keras.layers.GlobalAveragePooling2D(name="pooling"),
-            keras.layers.Dense(dense_units, activation="relu", name="hidden"),
+            *hidden,
             keras.layers.Dropout(dropout, name="dropout"),
             keras.layers.Dense(num_classes, name="logits"),
         ],
         name="head",
     )
-    return _classifier_and_explainer(features, head, image_size, augment, seed)
+    augmenter = augmentation(seed, zoom) if augment else None
+    return _classifier_and_explainer(features, head, image_size, augmenter)
 
 
 def imagenet_classifier(backbone: Backbone, imagenet_weights: bool = True) -> keras.Model:

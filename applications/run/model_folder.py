@@ -168,6 +168,11 @@ def read_config(folder: str, config_class):
 
 
 def config_from_dict(config_class, data: dict):
-    """`config_class` from saved values, ignoring keys it does not know (older or newer runs)."""
+    """`config_class` from saved values, ignoring keys it does not know (newer runs); keys an
+    older run's file lacks take the class's `LEGACY_DEFAULTS` (what those runs used), else
+    today's defaults."""
     fields = {field.name for field in dataclasses.fields(config_class)}
-    return config_class(**{key: value for key, value in data.items() if key in fields})
+    legacy = getattr(config_class, "LEGACY_DEFAULTS", {})
+    values = {key: value for key, value in legacy.items() if key not in data}
+    values.update({key: value for key, value in data.items() if key in fields})
+    return config_class(**values)
