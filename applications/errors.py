@@ -4,6 +4,12 @@ import errno
 from typing import ClassVar
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of `error`'s message, or its type's name when it has none."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 class ApptkError(Exception):
     """Base class: the message says what was wrong and what to do."""
 

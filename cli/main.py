@@ -6,7 +6,7 @@ import sys
 import click
 
 from apptk import __version__
-from apptk.applications.errors import ApptkError, RunFinishedError
+from apptk.applications.errors import ApptkError, RunFinishedError, first_line
 from apptk.cli.classify import classify
 from apptk.cli.evaluate import evaluate
 from apptk.cli.export import export
@@ -72,10 +72,8 @@ class ApptkGroup(click.Group):
         except Exception as error:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
-            message = str(error).strip().splitlines()
-            detail = message[0] if message else type(error).__name__
             raise click.ClickException(
-                f"{type(error).__name__}: {detail} (run with --verbose for details)"
+                f"{type(error).__name__}: {first_line(error)} (run with --verbose for details)"
             ) from error
 
 

@@ -23,8 +23,9 @@ def _current_umask() -> int:
     return mask
 
 
-FILE_MODE = 0o666 & ~_current_umask()
-FOLDER_MODE = 0o777 & ~_current_umask()
+_UMASK = _current_umask()
+FILE_MODE = 0o666 & ~_UMASK
+FOLDER_MODE = 0o777 & ~_UMASK
 
 
 def make_folder(path: str) -> None:
@@ -85,8 +86,13 @@ def save_weights_atomically(model, path: str) -> None:
 
 
 def save_figure_atomically(figure, path: str, dpi: int = 100) -> str:
-    """Saves a Matplotlib `figure` as the PNG `path`, never half-written."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    write_bytes_atomically(buffer.getvalue(), path)
+    """Saves a pyplot `figure` as the PNG `path`, never half-written, and closes it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=dpi)
+        write_bytes_atomically(buffer.getvalue(), path)
+    finally:
+        plt.close(figure)
     return path

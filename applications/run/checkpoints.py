@@ -5,7 +5,6 @@ import json
 import keras
 
 from apptk.applications.run.atomic_files import (
-    make_folder,
     save_weights_atomically,
     weights_bytes,
     write_bytes_atomically,
@@ -20,7 +19,6 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """
 
     def _save_model(self):
-        make_folder(self.backup_dir)
         weights = weights_bytes(self.model)
         metadata = json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen})
         write_bytes_atomically(weights, self._weights_path)

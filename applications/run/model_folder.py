@@ -15,6 +15,7 @@ from apptk.applications.errors import (
     ModelFileError,
     OutputExistsError,
     OutputWriteError,
+    first_line,
 )
 from apptk.applications.run.atomic_files import FOLDER_MODE, make_folder, write_json_atomically
 
@@ -25,7 +26,7 @@ BEST_CHECKPOINT = os.path.join("checkpoints", "best.weights.h5")
 
 def damaged_model_error(path: str, error: Exception) -> ModelFileError:
     """`error` from reading a model's files, said as one line: the model at `path` is damaged."""
-    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    detail = first_line(error)
     if len(detail) > 160:
         detail = detail[:157] + "..."
     return ModelFileError(f"The model at {path} is damaged ({detail}); export or copy it again.")

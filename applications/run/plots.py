@@ -44,10 +44,7 @@ def plot_attention_map(
     axis.set_title(title)
     figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
-    try:
-        return save_figure_atomically(figure, path, dpi=110)
-    finally:
-        plt.close(figure)
+    return save_figure_atomically(figure, path, dpi=110)
 
 
 def plot_confusion_matrix(labels: list[str], counts: np.ndarray, path: str) -> str:
@@ -68,10 +65,7 @@ def plot_confusion_matrix(labels: list[str], counts: np.ndarray, path: str) -> s
             axis.text(column, row, str(counts[row, column]), ha="center", va="center", color=color)
     figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
-    try:
-        return save_figure_atomically(figure, path, dpi=110)
-    finally:
-        plt.close(figure)
+    return save_figure_atomically(figure, path, dpi=110)
 
 
 def plot_grad_cam(photo: np.ndarray, heat_map: np.ndarray, title: str, path: str) -> str:
@@ -93,7 +87,4 @@ def plot_grad_cam(photo: np.ndarray, heat_map: np.ndarray, title: str, path: str
     axis.set_title(title)
     axis.axis("off")
     figure.tight_layout()
-    try:
-        return save_figure_atomically(figure, path, dpi=110)
-    finally:
-        plt.close(figure)
+    return save_figure_atomically(figure, path, dpi=110)

@@ -138,7 +138,4 @@ def plot_training_curves(folder: str) -> str:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    try:
-        return save_figure_atomically(figure, os.path.join(folder, CURVES_FILE), dpi=100)
-    finally:
-        plt.close(figure)
+    return save_figure_atomically(figure, os.path.join(folder, CURVES_FILE), dpi=100)

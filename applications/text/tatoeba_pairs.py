@@ -4,7 +4,7 @@ import dataclasses
 import os
 import zipfile
 
-from apptk.applications.errors import DataError
+from apptk.applications.errors import DataError, first_line
 from apptk.applications.text.splits import split_by_key
 from apptk.applications.text.text_files import decode_utf8, read_text_file
 
@@ -25,7 +25,7 @@ def download_pairs_file() -> str:
     try:
         return keras.utils.get_file("spa-eng.zip", origin=SPA_ENG_URL, cache_subdir="datasets")
     except Exception as error:  # Keras wraps URL, HTTP and socket errors in plain Exception
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = first_line(error)
         raise DataError(
             f"Without --data, the Tatoeba pairs are downloaded from {SPA_ENG_URL}, which "
             f"failed ({reason}); pass --data FILE (English<TAB>Spanish lines, or the zip) "
