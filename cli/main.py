@@ -16,6 +16,7 @@ from apptk.cli.fit import fit
 from apptk.cli.models import models
 from apptk.cli.next_word import generate, next_word
 from apptk.cli.quiet import silence_native_stderr, silence_tensorflow_logging
+from apptk.cli.serve import serve
 from apptk.cli.translate import translate
 
 
@@ -118,5 +119,6 @@ for command in (
     evaluate,
     export,
     models,
+    serve,
 ):
     apptk.add_command(command)
