@@ -17,6 +17,8 @@ TEMPERATURE = (0.0, 10.0)
 TOP_P = (0.0, 1.0)
 SEED = (0, 2**31 - 1)  # TensorFlow's stateless seeds are int32
 BATCH_SIZE = (1, 4096)
+MAX_LENGTH = (8, 512)  # word pieces a translator reads and writes
+CONCATENATED_SHARE = (0.0, 10.0)
 
 
 def _range_text(bounds) -> str:

@@ -6,6 +6,7 @@ Each option sets one field of the pipeline's configuration; sizes that follow fr
 
 import click
 
+from apptk.applications.arguments import CONCATENATED_SHARE, MAX_LENGTH
 from apptk.applications.image.spec import ARCHITECTURES as IMAGE_ARCHITECTURES
 from apptk.applications.models.image_backbones import BACKBONES, DEFAULT_BACKBONE
 from apptk.applications.next_word.spec import ARCHITECTURES as NEXT_WORD_ARCHITECTURES
@@ -58,8 +59,34 @@ def fit():
     type=click.IntRange(100),
     help="WordPiece vocabulary size per language.",
 )
+@click.option(
+    "--max-length",
+    default=48,
+    show_default=True,
+    type=click.IntRange(*MAX_LENGTH),
+    help="Longest sentence in word pieces the model learns; longer pairs are left out.",
+)
+@click.option(
+    "--concatenated-share",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(*CONCATENATED_SHARE),
+    help="Add this share of extra training pairs, each 2-4 consecutive sentence pairs joined, "
+    "so long inputs are learned too (e.g. 0.3 with --max-length 96).",
+)
 def fit_translate(
-    data, out, epochs, max_pairs, hidden_dim, layers, vocabulary_size, resume, force, strategy
+    data,
+    out,
+    epochs,
+    max_pairs,
+    hidden_dim,
+    layers,
+    vocabulary_size,
+    max_length,
+    concatenated_share,
+    resume,
+    force,
+    strategy,
 ):
     """Train an English→Spanish Transformer translator."""
     from apptk.applications.translation import TranslatorConfig, fit_translator
@@ -72,6 +99,8 @@ def fit_translate(
         num_decoder_layers=layers,
         source_vocabulary_size=vocabulary_size,
         target_vocabulary_size=vocabulary_size,
+        max_length=max_length,
+        concatenated_share=concatenated_share,
     )
     with warnings_as_lines():
         summary = fit_translator(

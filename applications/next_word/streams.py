@@ -234,7 +234,7 @@ def window_score(model, ids: np.ndarray, context_length: int, stride: int, batch
     if not 0 < stride <= context_length:
         raise ValueError(f"stride must lie in [1, {context_length}], got {stride}.")
 
-    @tf.function
+    @tf.function(reduce_retracing=True)
     def windows_nll(inputs, targets, counted):
         log_probabilities = _token_log_probabilities(model(inputs, training=False), targets)
         return -tf.reduce_sum(log_probabilities * counted)
@@ -260,25 +260,44 @@ def window_score(model, ids: np.ndarray, context_length: int, stride: int, batch
     return Score(nll, predictions)
 
 
-def sentence_score(model, sentences: list[np.ndarray], start_id: int, batch_size=64) -> Score:
+def sentence_score(
+    model,
+    sentences: list[np.ndarray],
+    start_id: int,
+    context_length: int | None = None,
+    stride: int = 8,
+    batch_size: int = 64,
+) -> Score:
     """apptk's per-sentence score: each sentence from a fresh state (a recurrent model's zero
     state, an empty Transformer context), its first word predicted from `start_id`, every word
-    predicted once, no end-of-line token predicted. Sentences longer than a Transformer's
-    `max_length - 1` are not supported (the pipeline keeps only the last window)."""
+    predicted once, no end-of-line token predicted (as `evaluate_next_word` counts).
+
+    A stateless model reading at most `context_length` tokens scores a sentence longer than
+    its context with `window_score` over `[start_id, *sentence]` (windows every `stride`
+    tokens), so every word still counts once; apptk's pipeline would keep the last window only.
+    """
     import tensorflow as tf
 
-    @tf.function
+    @tf.function(reduce_retracing=True)
     def batch_nll(inputs, targets):
         log_probabilities = _token_log_probabilities(model(inputs, training=False), targets)
         counted = tf.cast(tf.not_equal(targets, PADDING_ID), tf.float32)
         return -tf.reduce_sum(log_probabilities * counted)
 
-    order = sorted((s for s in sentences if len(s)), key=len)
+    sentences = [s for s in sentences if len(s)]
+    long = [s for s in sentences if context_length and len(s) > context_length]
     nll, tokens = 0.0, 0
+    for sentence in long:
+        score = window_score(model, np.concatenate([[start_id], sentence]), context_length, stride)
+        nll, tokens = nll + score.nll, tokens + score.tokens
+    order = sorted(
+        (s for s in sentences if not context_length or len(s) <= context_length), key=len
+    )
     for first in range(0, len(order), batch_size):
         batch = order[first : first + batch_size]
-        # Bucket lengths to multiples of 16 so the compiled function is traced a few times only.
+        # Widths in multiples of 16 (within the context) keep the number of traces small.
         width = -(-max(len(s) for s in batch) // 16) * 16
+        width = min(width, context_length or width)
         inputs = np.zeros((len(batch), width), np.int32)
         targets = np.zeros_like(inputs)
         for row, sentence in enumerate(batch):

@@ -6,6 +6,12 @@ Inference, training, evaluation and export all build on this module; it imports 
 import dataclasses
 import os
 
+from apptk.applications.arguments import (
+    CONCATENATED_SHARE,
+    MAX_LENGTH,
+    checked_float,
+    checked_int,
+)
 from apptk.applications.models.transformer_sizes import derived_sizes
 
 KIND = "translation"
@@ -19,6 +25,9 @@ class TranslatorConfig:
 
     `num_heads` and `intermediate_dim` follow `hidden_dim` unless given (64 dimensions a head,
     a feed-forward four times as wide), so the command line and Python build the same model.
+    `concatenated_share` adds that share of extra training pairs, each a few consecutive
+    sentence pairs joined (`training_pairs.concatenated_pairs`), so the model learns inputs
+    longer than single sentences; raise `max_length` with it.
     """
 
     kind: str = KIND
@@ -40,9 +49,14 @@ class TranslatorConfig:
     epochs: int = 30
     patience: int = 3
     max_pairs: int | None = None
+    concatenated_share: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
+        self.max_length = checked_int(self.max_length, "max_length", MAX_LENGTH)
+        self.concatenated_share = checked_float(
+            self.concatenated_share, "concatenated_share", CONCATENATED_SHARE
+        )
         self.num_heads, self.intermediate_dim = derived_sizes(
             self.hidden_dim, self.num_heads, self.intermediate_dim
         )

@@ -12,7 +12,10 @@ from apptk.applications.text.wordpiece import (
 )
 from apptk.applications.translation.data import translation_dataset
 from apptk.applications.translation.spec import TranslatorConfig, build_model, vocabulary_paths
-from apptk.applications.translation.training_pairs import training_pair_splits
+from apptk.applications.translation.training_pairs import (
+    concatenated_pairs,
+    training_pair_splits,
+)
 
 
 def _vocabularies(folder: str, train_pairs, config: TranslatorConfig):
@@ -79,6 +82,9 @@ def fit_translator(
         splits = training_pair_splits(data, config.max_pairs)
         run.prepare_folder()
         source_vocabulary, target_vocabulary = _vocabularies(run.folder, splits["train"], config)
+        splits["train"] += concatenated_pairs(
+            splits["train"], config.concatenated_share, config.seed
+        )
         run.write_config()
         source_tokenizer = WordPieceTokenizer(source_vocabulary, case_fold=True)
         target_tokenizer = WordPieceTokenizer(target_vocabulary, case_fold=False)

@@ -3,14 +3,18 @@
 `FILE:WEIGHT` repeats a file's training pairs WEIGHT times (oversampling a small clean file
 beside a large one); its validation and test pairs count once. Every file is split by the same
 stable hash of the English sentence, so a sentence found in two files lands in one split.
+A dictd dictionary (`freedict-eng-spa.index`) counts as a file of word and phrase pairs.
 Known test sets are refused (`test_sets.refuse_test_set`).
 """
 
 import os
+import random
+import re
 
 from apptk.applications.errors import DataError
 from apptk.applications.text.splits import split_by_key
 from apptk.applications.text.tatoeba_pairs import SentencePair, load_pairs
+from apptk.applications.translation.dictionary_pairs import dictionary_pairs, is_dictionary
 from apptk.applications.translation.test_sets import refuse_test_set
 
 
@@ -24,6 +28,13 @@ def weighted_source(spec: str) -> tuple[str, int]:
     return path, int(weight)
 
 
+def _pairs_of(path: str | None) -> list[SentencePair]:
+    """A pairs file's pairs, or a dictd dictionary's word and phrase pairs."""
+    if path and is_dictionary(path):
+        return dictionary_pairs(path)
+    return load_pairs(path)
+
+
 def training_pair_splits(
     data: str | list[str] | None, max_pairs: int | None = None
 ) -> dict[str, list[SentencePair]]:
@@ -35,7 +46,7 @@ def training_pair_splits(
         path, weight = weighted_source(spec) if spec else (None, 1)
         if path:
             refuse_test_set(path)
-        tagged += [(pair, weight) for pair in load_pairs(path)]
+        tagged += [(pair, weight) for pair in _pairs_of(path)]
     if max_pairs:
         tagged = tagged[:max_pairs]
     splits = split_by_key(tagged, key=lambda item: item[0].english)
@@ -43,3 +54,26 @@ def training_pair_splits(
         name: [pair for pair, weight in items for _ in range(weight if name == "train" else 1)]
         for name, items in splits.items()
     }
+
+
+_SENTENCE_END = re.compile(r"[.!?…]['\"»”]?$")
+
+
+def concatenated_pairs(
+    pairs: list[SentencePair], share: float, seed: int = 0
+) -> list[SentencePair]:
+    """`share × len(pairs)` extra pairs, each 2 to 4 consecutive whole-sentence pairs joined
+    (English with English, Spanish with Spanish), so a model trained on single sentences also
+    sees the multi-sentence inputs of ordinary text. Word and phrase pairs (a dictionary's) are
+    never joined: only pairs whose English ends a sentence."""
+    sentences = [pair for pair in pairs if _SENTENCE_END.search(pair.english)]
+    generator = random.Random(seed)
+    joined = []
+    for _ in range(int(share * len(pairs)) if len(sentences) > 1 else 0):
+        size = generator.randint(2, min(4, len(sentences)))
+        start = generator.randrange(len(sentences) - size + 1)
+        run = sentences[start : start + size]
+        joined.append(
+            SentencePair(" ".join(p.english for p in run), " ".join(p.spanish for p in run))
+        )
+    return joined
