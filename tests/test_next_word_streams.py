@@ -47,7 +47,7 @@ class UniformModel:
         self.size = size
 
     def __call__(self, token_ids, training=False):
-        return tf.zeros((*token_ids.shape, self.size))
+        return tf.zeros(tf.concat([tf.shape(token_ids), [self.size]], axis=0))
 
     def step(self, token_ids, states, training=False):
         return self(token_ids), states
@@ -100,6 +100,10 @@ def test_a_uniform_model_has_the_vocabulary_size_as_perplexity():
     score = sentence_score(model, sentences, start_id=1)
     assert score.tokens == 4
     assert score.perplexity == pytest.approx(50)
+    # A sentence longer than a stateless model's context is scored in windows, once per word.
+    long = sentence_score(model, [*sentences, np.arange(1, 8)], 1, context_length=3, stride=2)
+    assert long.tokens == 11
+    assert long.nll == pytest.approx(11 * math.log(50), rel=1e-6)
 
 
 def tiny_lstm(vocabulary_size=12):
@@ -136,21 +140,38 @@ def test_per_sentence_score_starts_each_line_fresh_after_the_start_token():
     assert score.tokens == 5
 
 
-def training(epochs):
+def training(epochs, optimizer="sgd", average_weights=None):
     return StreamTraining(
-        batch_size=2, bptt=4, epochs=epochs, learning_rate=lambda epoch: 0.5 ** (epoch - 1)
+        batch_size=2,
+        bptt=4,
+        epochs=epochs,
+        learning_rate=lambda epoch: 0.5 ** (epoch - 1),
+        optimizer=optimizer,
+        average_weights=average_weights,
     )
 
 
-def test_resume_continues_after_the_last_finished_epoch(tmp_path):
+@pytest.mark.parametrize(
+    "optimizer, average_weights", [("sgd", None), ("adamw", 0.9)], ids=["sgd", "adamw-averaged"]
+)
+def test_resume_continues_after_the_last_finished_epoch(tmp_path, optimizer, average_weights):
+    """Two epochs, then a resumed third, end with the weights of three epochs straight."""
     ids = np.random.default_rng(2).integers(1, 12, size=60).astype("int32")
     quiet = [].append
 
     straight = tiny_lstm()
-    fit_stream(straight, ids, training(3), str(tmp_path / "straight"), log=quiet)
+    fit_stream(
+        straight,
+        ids,
+        training(3, optimizer, average_weights),
+        str(tmp_path / "straight"),
+        log=quiet,
+    )
 
     interrupted = tiny_lstm()
-    first = fit_stream(interrupted, ids, training(2), str(tmp_path / "run"), log=quiet)
+    first = fit_stream(
+        interrupted, ids, training(2, optimizer, average_weights), str(tmp_path / "run"), log=quiet
+    )
     assert first["epoch"] == 2
     assert read_checkpoint(str(tmp_path / "run"))["epoch"] == 2
     resumed_model = tiny_lstm()  # a fresh process: new weights, replaced by the checkpoint
@@ -158,7 +179,7 @@ def test_resume_continues_after_the_last_finished_epoch(tmp_path):
     resumed = fit_stream(
         resumed_model,
         ids,
-        training(3),
+        training(3, optimizer, average_weights),
         str(tmp_path / "run"),
         validation=lambda: stream_score(resumed_model, ids),
         resume=True,
@@ -166,7 +187,7 @@ def test_resume_continues_after_the_last_finished_epoch(tmp_path):
     )
     assert "after epoch 2" in lines[0]
     assert [record["epoch"] for record in resumed["history"]] == [1, 2, 3]
-    assert [record["learning_rate"] for record in resumed["history"]] == [1.0, 0.5, 0.25]
+    assert [r["learning_rate"] for r in resumed["history"]] == pytest.approx([1.0, 0.5, 0.25])
     assert resumed["history"][:2] == first["history"]
     assert "valid_perplexity" in resumed["history"][2]
     assert not resumed["cut_short"]

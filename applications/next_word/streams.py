@@ -24,6 +24,7 @@ Example:
 """
 
 import collections
+import contextlib
 import dataclasses
 import io
 import json
@@ -188,9 +189,6 @@ class Score:
     def perplexity(self) -> float:
         return math.exp(self.nll / self.tokens)
 
-    def as_dict(self) -> dict:
-        return {"perplexity": self.perplexity, "nll": self.nll, "tokens": self.tokens}
-
 
 def stream_score(model, ids: np.ndarray, chunk_length: int = 100) -> Score:
     """The papers' whole-stream score of a recurrent model with a `step(ids, states)` method.
@@ -326,6 +324,8 @@ class StreamTraining:
             step size); False: the mean token loss.
         carry_state: carry the recurrent state from each batch to the next within an epoch
             (reset at the start of each epoch); False for stateless models.
+        average_weights: momentum of an exponential moving average of the weights (Keras'
+            `use_ema`), which the held-out scores and the finished model use; None: none.
         max_steps: stop each epoch after this many batches (smoke runs); None: whole epoch.
         seed: seed of initialisation and dropout.
     """
@@ -339,6 +339,7 @@ class StreamTraining:
     weight_decay: float = 0.0
     sum_over_time: bool = True
     carry_state: bool = True
+    average_weights: float | None = None
     max_steps: int | None = None
     seed: int = 0
 
@@ -346,14 +347,15 @@ class StreamTraining:
 def make_optimizer(training: StreamTraining):
     import keras
 
+    common = {"global_clipnorm": training.clip_norm}
+    if training.average_weights:
+        common.update(use_ema=True, ema_momentum=training.average_weights)
     if training.optimizer == "sgd":
-        return keras.optimizers.SGD(1.0, global_clipnorm=training.clip_norm)
+        return keras.optimizers.SGD(1.0, **common)
     if training.optimizer == "adam":
-        return keras.optimizers.Adam(1e-3, global_clipnorm=training.clip_norm)
+        return keras.optimizers.Adam(1e-3, **common)
     if training.optimizer == "adamw":
-        return keras.optimizers.AdamW(
-            1e-3, weight_decay=training.weight_decay, global_clipnorm=training.clip_norm
-        )
+        return keras.optimizers.AdamW(1e-3, weight_decay=training.weight_decay, **common)
     raise ValueError(f"optimizer must be sgd, adam or adamw, got {training.optimizer!r}.")
 
 
@@ -413,6 +415,9 @@ def fit_stream(
         validation: computes the validation score after each epoch (None: skip).
         resume: continue from `folder`'s last finished epoch; False starts over.
         log: where progress lines go.
+
+    With `training.average_weights` the validation scores use the averaged weights, and the
+    model holds them on return.
 
     Returns:
         The final state: `epoch`, `history` (one dict per epoch), `seconds`, `cut_short`.
@@ -475,7 +480,8 @@ def fit_stream(
             "tokens_per_second": steps * training.batch_size * training.bptt / seconds,
         }
         if validation is not None:
-            record["valid_perplexity"] = validation().perplexity
+            with _averaged_weights(model, optimizer, training):
+                record["valid_perplexity"] = validation().perplexity
         state = {
             "epoch": epoch,
             "history": [*state["history"], record],
@@ -488,4 +494,21 @@ def fit_stream(
             + (f", valid ppl {record['valid_perplexity']:.1f}" if validation else "")
             + f", {seconds:.0f} s, {record['tokens_per_second']:.0f} tokens/s"
         )
+    if training.average_weights:
+        optimizer.finalize_variable_values(model.trainable_variables)
     return state
+
+
+@contextlib.contextmanager
+def _averaged_weights(model, optimizer, training: StreamTraining):
+    """Within the block the model holds the averaged weights (if any), then its own again."""
+    if not training.average_weights:
+        yield
+        return
+    own = [variable.numpy() for variable in model.trainable_variables]
+    optimizer.finalize_variable_values(model.trainable_variables)
+    try:
+        yield
+    finally:
+        for variable, value in zip(model.trainable_variables, own, strict=True):
+            variable.assign(value)
