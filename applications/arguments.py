@@ -19,6 +19,7 @@ SEED = (0, 2**31 - 1)  # TensorFlow's stateless seeds are int32
 BATCH_SIZE = (1, 4096)
 MAX_LENGTH = (8, 512)  # word pieces a translator reads and writes
 CONCATENATED_SHARE = (0.0, 10.0)
+AVERAGE_LAST = (0, 100)  # epochs whose weights are averaged when training ends
 
 
 def _range_text(bounds) -> str:

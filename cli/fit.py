@@ -6,7 +6,7 @@ Each option sets one field of the pipeline's configuration; sizes that follow fr
 
 import click
 
-from apptk.applications.arguments import CONCATENATED_SHARE, MAX_LENGTH
+from apptk.applications.arguments import AVERAGE_LAST, CONCATENATED_SHARE, MAX_LENGTH
 from apptk.applications.image.spec import ARCHITECTURES as IMAGE_ARCHITECTURES
 from apptk.applications.models.image_backbones import BACKBONES, DEFAULT_BACKBONE
 from apptk.applications.next_word.spec import ARCHITECTURES as NEXT_WORD_ARCHITECTURES
@@ -74,6 +74,13 @@ def fit():
     help="Add this share of extra training pairs, each 2-4 consecutive sentence pairs joined, "
     "so long inputs are learned too (e.g. 0.3 with --max-length 96).",
 )
+@click.option(
+    "--average-last",
+    default=0,
+    show_default=True,
+    type=click.IntRange(*AVERAGE_LAST),
+    help="Average the weights of the last N epochs at the end; kept if better on validation.",
+)
 def fit_translate(
     data,
     out,
@@ -84,6 +91,7 @@ def fit_translate(
     vocabulary_size,
     max_length,
     concatenated_share,
+    average_last,
     resume,
     force,
     strategy,
@@ -101,6 +109,7 @@ def fit_translate(
         target_vocabulary_size=vocabulary_size,
         max_length=max_length,
         concatenated_share=concatenated_share,
+        average_last=average_last,
     )
     with warnings_as_lines():
         summary = fit_translator(

@@ -133,6 +133,8 @@ def serving_app(served: list[ServedModel], options: ServingOptions | None = None
             return json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise RequestError(f"JSON Parse error: {first_line(error)}") from error
+        except RecursionError as error:
+            raise RequestError("JSON Parse error: the body is nested too deeply.") from error
 
     async def predict(request: Request):
         served = models.find(request)

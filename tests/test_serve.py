@@ -202,6 +202,7 @@ def test_versions_in_the_url(server):
         ("/v1/models/nope", None, 404, "Latest(nope)"),
         ("/v1/models/en_es:predict", b"{not json", 400, "JSON Parse error"),
         ("/v1/models/en_es:predict", b"\xff\xfe", 400, "JSON Parse error"),
+        ("/v1/models/en_es:predict", b"[" * 100_000, 400, "nested too deeply"),
         ("/v1/models/en_es:predict", {"inputs": {"texts": ["Hi."]}}, 400, "'sentences'"),
         ("/v1/models/en_es:predict", {"inputs": {"sentences": [7]}}, 400, "not a number"),
         ("/v1/models/en_es:predict", {"instances": [["Hi."]]}, 400, "not a list"),

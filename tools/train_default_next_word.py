@@ -1,28 +1,46 @@
 """Trains the shipped next-word model on the English side of the Tatoeba pairs.
 
-    python tools/train_default_next_word.py [--resume]
+    python tools/train_default_next_word.py [--resume] [--with-kjv]
 
 Writes the distinct English sentences to runs/tatoeba_english.txt, fits runs/next_word on them
 (a stable hash holds out 5% validation and 5% test lines), then `apptk export next-word
---model runs/next_word --out savedmodels/next_word/1 --force` ships it.
+--model runs/next_word --out savedmodels/next_word/1 --force` ships it. `--with-kjv` adds the
+King James Bible's sentences (public domain; `tools/kjv_corpus.py`) and fits runs/next_word_kjv
+instead, to compare on `python bench/next_word_prompts.py --model runs/next_word_kjv`.
 """
 
 import os
 import sys
 
 from apptk.applications.next_word import NextWordConfig, fit_next_word
+from apptk.applications.run.atomic_files import write_text_atomically
+from apptk.applications.text.corpus import read_corpus
 from apptk.applications.text.tatoeba_pairs import write_english_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL_PAIRS = os.path.join(ROOT, "..", "shared", "data", "spa-eng.zip")
 CORPUS = os.path.join(ROOT, "runs", "tatoeba_english.txt")
+CORPUS_WITH_KJV = os.path.join(ROOT, "runs", "tatoeba_english_kjv.txt")
+
+
+def corpus_with_kjv(tatoeba_corpus: str) -> str:
+    """Tatoeba's English sentences followed by the KJV's, one per line."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from kjv_corpus import kjv_sentences
+
+    lines = read_corpus(tatoeba_corpus) + kjv_sentences()
+    write_text_atomically("\n".join(lines) + "\n", CORPUS_WITH_KJV)
+    return CORPUS_WITH_KJV
+
 
 if __name__ == "__main__":
     pairs_file = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
     config = NextWordConfig(cell="lstm", vocabulary_size=8000, embedding_dim=256, units=256)
+    corpus = write_english_corpus(CORPUS, pairs_file)
+    with_kjv = "--with-kjv" in sys.argv
     summary = fit_next_word(
-        write_english_corpus(CORPUS, pairs_file),
-        os.path.join(ROOT, "runs", "next_word"),
+        corpus_with_kjv(corpus) if with_kjv else corpus,
+        os.path.join(ROOT, "runs", "next_word_kjv" if with_kjv else "next_word"),
         config,
         resume="--resume" in sys.argv,
     )

@@ -1,6 +1,8 @@
 """Checkpoint callbacks whose files are never half-written (see `atomic_files`)."""
 
 import json
+import os
+import re
 
 import keras
 
@@ -47,3 +49,38 @@ class BestWeightsCheckpoint(keras.callbacks.Callback):
             return
         self.best = float(value)
         save_weights_atomically(self.model, self.path)
+
+
+class RecentWeights(keras.callbacks.Callback):
+    """Keeps the weights of the last `keep` epochs as `epoch_NNN.weights.h5` in `folder`, for
+    averaging them once training ends (`averaging.average_recent_weights`).
+
+    Args:
+        folder: where the files go (the run's `checkpoints/`).
+        keep: how many of the latest epochs to keep; older files are deleted.
+    """
+
+    def __init__(self, folder: str, keep: int):
+        super().__init__()
+        self.folder = folder
+        self.keep = keep
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_weights_atomically(self.model, epoch_weights_path(self.folder, epoch + 1))
+        for old in recent_weight_files(self.folder)[: -self.keep]:
+            os.remove(old)
+
+
+def epoch_weights_path(folder: str, epoch: int) -> str:
+    return os.path.join(folder, f"epoch_{epoch:03d}.weights.h5")
+
+
+def recent_weight_files(folder: str) -> list[str]:
+    """The kept epochs' weight files, oldest first."""
+    if not os.path.isdir(folder):
+        return []
+    names = sorted(n for n in os.listdir(folder) if _EPOCH_FILE.fullmatch(n))
+    return [os.path.join(folder, name) for name in names]
+
+
+_EPOCH_FILE = re.compile(r"epoch_\d{3,}\.weights\.h5")

@@ -10,7 +10,12 @@ from apptk.applications.run.atomic_files import (
     save_figure_atomically,
     save_weights_atomically,
 )
-from apptk.applications.run.checkpoints import AtomicBackupAndRestore, BestWeightsCheckpoint
+from apptk.applications.run.averaging import average_recent_weights
+from apptk.applications.run.checkpoints import (
+    AtomicBackupAndRestore,
+    BestWeightsCheckpoint,
+    RecentWeights,
+)
 from apptk.applications.run.history import HISTORY_FILE, HistoryFile, read_history
 from apptk.applications.run.model_folder import BEST_CHECKPOINT, WEIGHTS_FILE
 
@@ -18,7 +23,11 @@ CURVES_FILE = "training_curves.png"
 
 
 def training_callbacks(
-    folder: str, patience: int, backup: bool = True, writes_files: bool = True
+    folder: str,
+    patience: int,
+    backup: bool = True,
+    writes_files: bool = True,
+    average_last: int = 0,
 ) -> list[keras.callbacks.Callback]:
     """Checkpoint every epoch (resumed after an interrupt), early stopping, logs.
 
@@ -33,6 +42,8 @@ def training_callbacks(
         backup: include `BackupAndRestore` (the multi-worker loop backs up by itself).
         writes_files: False on the workers of a cluster other than the chief, which keep
             only early stopping.
+        average_last: keep the weights of this many last epochs in `folder/checkpoints`,
+            to average them when training ends (0 or 1: none).
     """
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=patience, restore_best_weights=True
@@ -49,6 +60,8 @@ def training_callbacks(
         HistoryFile(os.path.join(folder, HISTORY_FILE)),
         keras.callbacks.TensorBoard(os.path.join(folder, "logs")),
     ]
+    if average_last > 1:
+        callbacks.append(RecentWeights(os.path.dirname(best), keep=average_last))
     if backup:
         backup_folder = os.path.join(folder, "backup")
         callbacks.insert(0, AtomicBackupAndRestore(backup_folder, delete_checkpoint=False))
@@ -64,8 +77,10 @@ def fit_and_save(
     patience: int,
     strategy=None,
     chief_folder: str | None = None,
+    average_last: int = 0,
 ):
-    """Trains with the shared callbacks, then keeps the best epoch as the model.
+    """Trains with the shared callbacks, then keeps the best epoch as the model, or the
+    average of the last `average_last` epochs when that has a lower validation loss.
 
     Args:
         model: a compiled model, built under `strategy.scope()` when there is a strategy.
@@ -78,6 +93,8 @@ def fit_and_save(
             `fit_across_workers` (Keras' `fit` cannot run under it), others with `model.fit`.
         chief_folder: the chief's model folder, whose backup every worker resumes from
             (default: `folder`).
+        average_last: average the weights of this many last epochs (`run/averaging.py`);
+            0 or 1, or training across workers: no averaging.
 
     Returns:
         A summary: epochs run, best validation loss, wall seconds, parameters. On the chief
@@ -100,23 +117,28 @@ def fit_and_save(
             train,
             validation_data=validation,
             epochs=epochs,
-            callbacks=training_callbacks(folder, patience),
+            callbacks=training_callbacks(folder, patience, average_last=average_last),
             verbose=1,
         )
     seconds = time.perf_counter() - started
     best = os.path.join(folder, BEST_CHECKPOINT)
-    if chief and os.path.exists(best):
-        model.load_weights(best)
-    if chief:
-        save_weights_atomically(model, os.path.join(folder, WEIGHTS_FILE))
-        plot_training_curves(folder)
     validation_losses = history.history.get("val_loss", [])
-    return {
+    summary = {
         "epochs": len(validation_losses),
         "best_val_loss": min(validation_losses) if validation_losses else None,
         "seconds": seconds,
         "parameters": model.count_params(),
     }
+    if chief and os.path.exists(best):
+        model.load_weights(best)
+    if chief and average_last > 1 and not distribution.is_multi_worker(strategy):
+        # The best checkpoint may come from before a resume: compare with every epoch's loss.
+        best_loss = min(read_history(folder).get("val_loss", validation_losses) or [None])
+        summary.update(average_recent_weights(model, os.path.dirname(best), validation, best_loss))
+    if chief:
+        save_weights_atomically(model, os.path.join(folder, WEIGHTS_FILE))
+        plot_training_curves(folder)
+    return summary
 
 
 def plot_training_curves(folder: str) -> str:

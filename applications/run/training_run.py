@@ -227,7 +227,8 @@ class TrainingRun:
         epochs: int | None = None,
         sub_folder: str | None = None,
     ) -> dict:
-        """Trains with the shared callbacks and keeps the best epoch (`training.fit_and_save`).
+        """Trains with the shared callbacks and keeps the best epoch (`training.fit_and_save`),
+        or the average of the last epochs where the configuration has an `average_last`.
 
         Args:
             model: built and compiled by `build`.
@@ -256,4 +257,5 @@ class TrainingRun:
             patience=self.config.patience,
             strategy=self.strategy,
             chief_folder=chief_folder,
+            average_last=getattr(self.config, "average_last", 0),
         )

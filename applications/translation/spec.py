@@ -7,6 +7,7 @@ import dataclasses
 import os
 
 from apptk.applications.arguments import (
+    AVERAGE_LAST,
     CONCATENATED_SHARE,
     MAX_LENGTH,
     checked_float,
@@ -27,7 +28,9 @@ class TranslatorConfig:
     a feed-forward four times as wide), so the command line and Python build the same model.
     `concatenated_share` adds that share of extra training pairs, each a few consecutive
     sentence pairs joined (`training_pairs.concatenated_pairs`), so the model learns inputs
-    longer than single sentences; raise `max_length` with it.
+    longer than single sentences; raise `max_length` with it. `average_last` averages the
+    weights of that many last epochs when training ends and keeps the average if its
+    validation loss is lower than the best epoch's (`run/averaging.py`).
     """
 
     kind: str = KIND
@@ -50,6 +53,7 @@ class TranslatorConfig:
     patience: int = 3
     max_pairs: int | None = None
     concatenated_share: float = 0.0
+    average_last: int = 0
     seed: int = 0
 
     def __post_init__(self):
@@ -57,6 +61,7 @@ class TranslatorConfig:
         self.concatenated_share = checked_float(
             self.concatenated_share, "concatenated_share", CONCATENATED_SHARE
         )
+        self.average_last = checked_int(self.average_last, "average_last", AVERAGE_LAST)
         self.num_heads, self.intermediate_dim = derived_sizes(
             self.hidden_dim, self.num_heads, self.intermediate_dim
         )
