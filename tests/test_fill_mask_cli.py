@@ -160,7 +160,7 @@ def test_fit_fill_mask_resumes_an_interrupted_run_then_refuses_to_refit(
         patch.setattr(
             training,
             "training_callbacks",
-            lambda *args: [*callbacks(*args), InterruptAfterFirstEpoch()],
+            lambda *args, **kwargs: [*callbacks(*args, **kwargs), InterruptAfterFirstEpoch()],
         )
         interrupted = invoke(*command, "--epochs", "2")
     assert_one_line_error(interrupted, 1, "stopped after the first epoch")
