@@ -59,7 +59,9 @@ def check_same_answers(converted, classifier: ImageClassifier) -> None:
         answer = classifier([path], top_k=1)[0][0]
         print(f"{os.path.basename(path):>20}  {answer['label']:<24} {answer['probability']:.3f}")
         if answer["label"] != labels[index]:
-            raise SystemExit(f"{path}: the export says {answer['label']!r}, Keras {labels[index]!r}")
+            raise SystemExit(
+                f"{path}: the export says {answer['label']!r}, Keras {labels[index]!r}"
+            )
 
 
 def main() -> None:

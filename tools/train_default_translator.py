@@ -16,7 +16,5 @@ LOCAL_PAIRS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "dat
 
 if __name__ == "__main__":
     data = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
-    summary = fit_translator(
-        data, "runs/en_es", TranslatorConfig(), resume="--resume" in sys.argv
-    )
+    summary = fit_translator(data, "runs/en_es", TranslatorConfig(), resume="--resume" in sys.argv)
     print(summary)
