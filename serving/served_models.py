@@ -42,7 +42,6 @@ class ServedModel:
         name: the name in the URL (`/v1/models/NAME`).
         version: the version TF Serving would report (the version folder's number, else 1).
         pipeline: the loaded pipeline object (`Translator`, `NextWordPredictor`, ...).
-        source: where it was loaded from, for the start-up line.
     """
 
     kind = ""
@@ -51,18 +50,17 @@ class ServedModel:
     input = Tensor(str, (-1,))
     outputs: ClassVar[dict[str, Tensor]] = {}
 
-    def __init__(self, name: str, version: int, pipeline, source: str):
+    def __init__(self, name: str, version: int, pipeline):
         self.name = name
         self.version = version
         self.pipeline = pipeline
-        self.source = source
 
     @classmethod
     def load(cls, name: str, version: int, model: str) -> "ServedModel":
         """Loads `model` (a preset name or a folder) with the pipeline's own `load`."""
         module, class_name = cls.pipeline_class
         pipeline = getattr(importlib.import_module(module), class_name).load(model)
-        return cls(name, version, pipeline, model)
+        return cls(name, version, pipeline)
 
     def check(self, value):
         """One input value of a request, checked before it joins a batch.

@@ -101,7 +101,7 @@ def test_a_failing_batch_fails_its_requests_and_the_next_batch_still_runs():
 
 
 def translator_double() -> ServedTranslator:
-    return ServedTranslator("en_es", 1, pipeline=None, source="test")
+    return ServedTranslator("en_es", 1, pipeline=None)
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_malformed_bodies_are_refused_with_what_is_wrong(body, words):
 
 
 def test_b64_values_arrive_as_bytes_and_images_refuse_plain_strings():
-    image = ServedImageClassifier("image", 1, pipeline=None, source="test")
+    image = ServedImageClassifier("image", 1, pipeline=None)
     encoded = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
     request = predict_request({"instances": [{"b64": encoded}]}, image)
     assert request.values == [b"\x89PNG\r\n\x1a\n"]
@@ -163,7 +163,7 @@ def test_text_values_are_checked_like_the_python_api():
 
 
 def test_fill_mask_columns_are_padded_to_the_most_masks_as_the_export_pads_them():
-    served = ServedFillMask("fill_mask", 1, pipeline=None, source="test")
+    served = ServedFillMask("fill_mask", 1, pipeline=None)
     one = {"tokens": [list("abcde")], "probabilities": [[0.5] * 5], "mask_counts": 1}
     two = {"tokens": [list("abcde")] * 2, "probabilities": [[0.5] * 5] * 2, "mask_counts": 2}
     columns = predict_answer(served, [one, two], row_form=False)["outputs"]
