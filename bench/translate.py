@@ -24,6 +24,7 @@ from apptk.applications.text.wordpiece import END_ID, START_ID
 from apptk.applications.translation import Translator
 from apptk.applications.translation.evaluation import (
     evaluate_translator,
+    formal_share,
     held_out_references,
     score_translations,
 )
@@ -102,10 +103,13 @@ def main() -> None:
         started = time.perf_counter()
         answers = translator(sources, beam_size=beam)
         seconds = time.perf_counter() - started
-        scores = score_translations([a["translation"] for a in answers], references)
+        hypotheses = [a["translation"] for a in answers]
+        scores = score_translations(hypotheses, references)
         print(
             f"beam {beam}: BLEU {scores['bleu']:.2f}  chrF {scores['chrf']:.2f}  "
-            f"{len(sources) / seconds:.1f} sentences/s (batched, cached)"
+            f"{len(sources) / seconds:.1f} sentences/s (batched, cached), "
+            f"usted in {formal_share(hypotheses):.1%} (references "
+            f"{formal_share([refs[0] for refs in references]):.1%})"
         )
 
     for path in tests:
@@ -115,7 +119,8 @@ def main() -> None:
                 f"{os.path.basename(path)} beam {beam}: BLEU {metrics['bleu']:.2f}  "
                 f"chrF {metrics['chrf']:.2f}  {metrics['sentences']} sentences, "
                 f"{metrics['sentences_per_second']:.1f}/s, split {metrics['split_share']:.1%}, "
-                f"cut {metrics['cut_share']:.1%}"
+                f"cut {metrics['cut_share']:.1%}, usted in {metrics['usted_share']:.1%} "
+                f"(references {metrics['reference_usted_share']:.1%})"
             )
     print(f"sacrebleu: {scores['signature']}")
     if args.only_quality:

@@ -28,6 +28,15 @@ def fit():
     """Train a model (progress bar, checkpoints, resume, TensorBoard logs, curves PNG)."""
 
 
+def _refuse_given_options(names: tuple[str, ...], reason: str) -> None:
+    """A usage error when one of `names` was given on the command line: `reason` decides it."""
+    context = click.get_current_context()
+    for name in names:
+        if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
+            option = "--" + name.replace("_", "-")
+            raise click.UsageError(f"{option} cannot be used with {reason}, which sets it.")
+
+
 @fit.command("translate")
 @training_run_options(default_epochs=30)
 @click.option(
@@ -81,6 +90,20 @@ def fit():
     type=click.IntRange(*AVERAGE_LAST),
     help="Average the weights of the last N epochs at the end; kept if better on validation.",
 )
+@click.option(
+    "--init-from",
+    default=None,
+    metavar="MODEL",
+    help="Start from this translator's weights and vocabularies (a preset, fitted folder or "
+    "export): fine-tuning. Its size replaces --hidden-dim, --layers and --vocabulary-size.",
+)
+@click.option(
+    "--learning-rate",
+    default=1e-3,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    help="Peak learning rate, reached after the warm-up (lower it to fine-tune, e.g. 3e-4).",
+)
 def fit_translate(
     data,
     out,
@@ -92,12 +115,17 @@ def fit_translate(
     max_length,
     concatenated_share,
     average_last,
+    init_from,
+    learning_rate,
     resume,
     force,
     strategy,
 ):
-    """Train an English→Spanish Transformer translator."""
+    """Train an English→Spanish Transformer translator (or fine-tune one: --init-from)."""
     from apptk.applications.translation import TranslatorConfig, fit_translator
+
+    if init_from:
+        _refuse_given_options(("hidden_dim", "layers", "vocabulary_size"), "--init-from")
 
     config = TranslatorConfig(
         epochs=epochs,
@@ -110,6 +138,8 @@ def fit_translate(
         max_length=max_length,
         concatenated_share=concatenated_share,
         average_last=average_last,
+        init_from=init_from,
+        peak_learning_rate=learning_rate,
     )
     with warnings_as_lines():
         summary = fit_translator(

@@ -13,6 +13,7 @@ from apptk.applications.translation import TranslatorConfig, fit_translator
 from apptk.applications.translation.dictionary_pairs import dictionary_pairs
 from apptk.applications.translation.training_pairs import (
     concatenated_pairs,
+    mixed_training_pairs,
     training_pair_splits,
 )
 
@@ -126,6 +127,19 @@ def test_concatenated_pairs_join_consecutive_sentences_only():
     assert len(set(joined)) > 1
     assert concatenated_pairs(pairs, share=2.0, seed=3) == joined
     assert concatenated_pairs(pairs, share=0.0) == []
+
+
+def test_training_pairs_of_several_files_are_mixed_across_the_whole_epoch():
+    first = [SentencePair(f"Tom reads book {n}.", f"Tom lee el libro {n}.") for n in range(500)]
+    second = [SentencePair(f"Click button {n}.", f"Pulse el botón {n}.") for n in range(500)]
+    mixed = mixed_training_pairs(first + second, concatenated_share=0.1, seed=0)
+    assert len(mixed) == 1100
+    assert set(first + second) <= set(mixed)
+    for start in range(0, 1100, 110):  # every tenth of the epoch holds both files
+        tenth = {pair.english.split()[0] for pair in mixed[start : start + 110]}
+        assert {"Tom", "Click"} <= tenth
+    assert mixed_training_pairs(first + second, 0.1, seed=0) == mixed
+    assert mixed_training_pairs(first + second, 0.1, seed=1) != mixed
 
 
 def test_a_translator_trains_with_concatenated_pairs_and_a_longer_max_length(

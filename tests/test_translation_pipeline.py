@@ -391,6 +391,15 @@ def test_score_with_a_varying_number_of_references():
     assert score_translations(wrong, references)["bleu"] < 50.0
 
 
+def test_formal_share_counts_sentences_that_say_usted():
+    from apptk.applications.translation.evaluation import formal_share
+
+    texts = ["¿Cómo está usted?", "¿Cómo estás?", "Ustedes son amables.", "Pregúntele."]
+    assert formal_share(texts) == 0.5
+    assert formal_share(["Mustedes no es una palabra.", "ustedes"]) == 0.5
+    assert formal_share([]) == 0.0
+
+
 # Public test sets: scored whole, never trained on
 
 
@@ -425,6 +434,7 @@ def test_evaluate_scores_a_whole_test_file_and_counts_long_inputs(tiny_translato
     metrics = evaluate_translator(tiny_translator, test_file=str(path), beam_size=1)
     assert metrics["sentences"] == 13
     assert metrics["split_share"] == round(1 / 13, 4)
+    assert metrics["reference_usted_share"] == 0.0  # the synthetic pairs never say usted
     assert 0 <= metrics["bleu"] <= 100 and "signature" in metrics
 
 

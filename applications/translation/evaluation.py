@@ -1,6 +1,7 @@
 """Scoring a translator on the held-out test split and on public test sets: BLEU and chrF
 (sacrebleu, default tokenisation), speed, and how many inputs were too long for the model."""
 
+import re
 import time
 
 import sacrebleu
@@ -39,6 +40,16 @@ def score_translations(hypotheses: list[str], references: list[list[str]]) -> di
     }
 
 
+FORMAL_ADDRESS = re.compile(r"\busted(es)?\b", re.IGNORECASE)
+
+
+def formal_share(texts: list[str]) -> float:
+    """The share of `texts` that address the reader as "usted"/"ustedes": software text is
+    formal, Tatoeba mostly says "tú", so a drift in register shows here (a verb alone, "¿Cómo
+    está?", is not counted)."""
+    return round(sum(bool(FORMAL_ADDRESS.search(text)) for text in texts) / max(len(texts), 1), 4)
+
+
 def evaluate_translator(
     translator,
     data: str | None = None,
@@ -49,7 +60,8 @@ def evaluate_translator(
 ) -> dict:
     """Translates the test split of `data` (or the whole `test_file`) and scores it:
     multi-reference BLEU/chrF, sentences/s, and the share of sentences too long for the model
-    (`split`: translated sentence by sentence; `cut`: a sentence lost its end)."""
+    (`split`: translated sentence by sentence; `cut`: a sentence lost its end), and how often
+    the translations and the first references say "usted" (register)."""
     if test_file:
         sources, references = test_file_references(test_file, limit)
     else:
@@ -65,5 +77,7 @@ def evaluate_translator(
         "sentences_per_second": round(len(sources) / seconds, 1),
         "split_share": round(too_long["split"] / len(sources), 4),
         "cut_share": round(too_long["cut"] / len(sources), 4),
+        "usted_share": formal_share(hypotheses),
+        "reference_usted_share": formal_share([refs[0] for refs in references]),
         "beam_size": beam_size,
     }

@@ -17,6 +17,7 @@ def export_translator(translator: Translator, out: str, force: bool = False) -> 
             module.source_tokenizer,
             module.target_tokenizer,
             module.max_length,
+            module.config,
             module.beam_size,
         )
     signatures = {

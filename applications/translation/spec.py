@@ -30,7 +30,9 @@ class TranslatorConfig:
     sentence pairs joined (`training_pairs.concatenated_pairs`), so the model learns inputs
     longer than single sentences; raise `max_length` with it. `average_last` averages the
     weights of that many last epochs when training ends and keeps the average if its
-    validation loss is lower than the best epoch's (`run/averaging.py`).
+    validation loss is lower than the best epoch's (`run/averaging.py`). `init_from` (a
+    fitted translator folder, export or preset) starts training from that model's weights and
+    vocabularies, so its size fields replace these (`with_sizes_of`).
     """
 
     kind: str = KIND
@@ -54,6 +56,7 @@ class TranslatorConfig:
     max_pairs: int | None = None
     concatenated_share: float = 0.0
     average_last: int = 0
+    init_from: str | None = None
     seed: int = 0
 
     def __post_init__(self):
@@ -65,6 +68,22 @@ class TranslatorConfig:
         self.num_heads, self.intermediate_dim = derived_sizes(
             self.hidden_dim, self.num_heads, self.intermediate_dim
         )
+
+
+ARCHITECTURE_FIELDS = (
+    "source_vocabulary_size",
+    "target_vocabulary_size",
+    "hidden_dim",
+    "num_heads",
+    "intermediate_dim",
+    "num_encoder_layers",
+    "num_decoder_layers",
+)
+
+
+def with_sizes_of(config: TranslatorConfig, initial: dict) -> TranslatorConfig:
+    """`config` with the architecture of the model a run starts from (`initial`, its config)."""
+    return dataclasses.replace(config, **{name: initial[name] for name in ARCHITECTURE_FIELDS})
 
 
 def vocabulary_paths(folder: str) -> tuple[str, str]:

@@ -4,16 +4,24 @@ import keras
 
 from apptk.applications.models.learning_rate import WarmupInverseSquareRoot
 from apptk.applications.models.sequence_losses import MaskedSequenceLoss, masked_accuracy
+from apptk.applications.run.loading import load_module
 from apptk.applications.run.training_run import TrainingRun
 from apptk.applications.text.wordpiece import (
     WordPieceTokenizer,
     learn_vocabulary,
     stored_or_learned,
+    write_vocabulary,
 )
 from apptk.applications.translation.data import translation_dataset
-from apptk.applications.translation.spec import TranslatorConfig, build_model, vocabulary_paths
+from apptk.applications.translation.spec import (
+    KIND,
+    TranslatorConfig,
+    build_model,
+    vocabulary_paths,
+    with_sizes_of,
+)
 from apptk.applications.translation.training_pairs import (
-    concatenated_pairs,
+    mixed_training_pairs,
     training_pair_splits,
 )
 
@@ -34,6 +42,27 @@ def _vocabularies(folder: str, train_pairs, config: TranslatorConfig):
         ),
     )
     return source, target
+
+
+def _initial_module(model: str):
+    """The translator a run starts from (a preset, fitted folder or export), as Keras layers."""
+    from apptk.applications.translation.translator import module_from_export, module_from_folder
+
+    return load_module(
+        model,
+        KIND,
+        module_from_folder,
+        required_function="beam_search",
+        from_export=module_from_export,
+    )
+
+
+def _start_from(initial, folder: str) -> None:
+    """Puts the initial model's vocabularies in `folder`, where `_vocabularies` finds them."""
+    for tokenizer, path in zip(
+        (initial.source_tokenizer, initial.target_tokenizer), vocabulary_paths(folder)
+    ):
+        write_vocabulary([token.decode("utf-8") for token in tokenizer.tokens.numpy()], path)
 
 
 def _compiled_model(config: TranslatorConfig, source_size: int, target_size: int):
@@ -69,6 +98,8 @@ def fit_translator(
         config: hyper-parameters; defaults to `TranslatorConfig()`.
         force: replace a finished model in `out`.
         resume: continue an interrupted or finished run in `out` from its last epoch.
+            `config.init_from` names a translator to start from (fine-tuning): its
+            vocabularies, size and weights are used; on resume the run's own are.
         strategy: a `tf.distribute` strategy or its name (see `run.distribution`).
 
     Returns:
@@ -79,13 +110,19 @@ def fit_translator(
     )
     with run:
         config = run.config
+        initial = None
+        if config.init_from and not run.resuming:
+            initial = _initial_module(config.init_from)
+            config = with_sizes_of(config, initial.config)
         splits = training_pair_splits(data, config.max_pairs)
         run.prepare_folder()
+        if initial is not None:
+            _start_from(initial, run.folder)
         source_vocabulary, target_vocabulary = _vocabularies(run.folder, splits["train"], config)
-        splits["train"] += concatenated_pairs(
+        splits["train"] = mixed_training_pairs(
             splits["train"], config.concatenated_share, config.seed
         )
-        run.write_config()
+        run.write_config(config)
         source_tokenizer = WordPieceTokenizer(source_vocabulary, case_fold=True)
         target_tokenizer = WordPieceTokenizer(target_vocabulary, case_fold=False)
 
@@ -103,4 +140,6 @@ def fit_translator(
         model = run.build(
             lambda: _compiled_model(config, len(source_vocabulary), len(target_vocabulary))
         )
+        if initial is not None:
+            model.set_weights(initial.model.get_weights())
         return run.fit(model, dataset("train", shuffle=True), dataset("validation", shuffle=False))

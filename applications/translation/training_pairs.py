@@ -77,3 +77,16 @@ def concatenated_pairs(
             SentencePair(" ".join(p.english for p in run), " ".join(p.spanish for p in run))
         )
     return joined
+
+
+def mixed_training_pairs(
+    pairs: list[SentencePair], concatenated_share: float, seed: int = 0
+) -> list[SentencePair]:
+    """`pairs` and `concatenated_share × len(pairs)` joined pairs, in one seeded random order.
+
+    The files come one after another, and the dataset's shuffle buffer is far smaller than a
+    file, so without this an epoch would train on one file at a time and end on the last.
+    """
+    mixed = pairs + concatenated_pairs(pairs, concatenated_share, seed)
+    random.Random(seed).shuffle(mixed)
+    return mixed

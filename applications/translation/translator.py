@@ -8,6 +8,8 @@ Example:
 [{'translation': 'Hola, ¿cómo estás?', 'score': -0.12}]
 """
 
+import dataclasses
+import json
 import re
 import warnings
 from collections.abc import Callable
@@ -15,7 +17,9 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from apptk.applications.arguments import BATCH_SIZE, BEAM_SIZE, checked_int
+from apptk.applications.errors import ModelFileError
 from apptk.applications.run import model_folder
+from apptk.applications.run.export import assign_exported_weights, load_saved_model
 from apptk.applications.run.loading import load_module
 from apptk.applications.text.checks import checked_texts
 from apptk.applications.text.processing import capitalize_first_letter
@@ -44,18 +48,41 @@ class TranslatorModule(tf.Module):
         source_tokenizer: English `WordPieceTokenizer` (case-folding).
         target_tokenizer: Spanish `WordPieceTokenizer`.
         max_length: the longest token sequence the model was trained on.
+        config: the `TranslatorConfig` as a dict, kept in the export with the vocabularies so
+            an exported translator can be rebuilt and fine-tuned (`module_from_export`).
         beam_size: the beam of `serving_default`.
     """
 
-    def __init__(self, model, source_tokenizer, target_tokenizer, max_length: int, beam_size=4):
+    def __init__(
+        self, model, source_tokenizer, target_tokenizer, max_length: int, config: dict, beam_size=4
+    ):
         super().__init__(name="translator")
         self.model = model
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
         self.max_length = max_length
         self.beam_size = beam_size
+        config_text = json.dumps(dict(config))
         # Plain Python attributes are not saved; these are, for the restored module.
         self.max_length_variable = tf.Variable(max_length, trainable=False, name="max_length")
+        self.config_json = tf.Variable(config_text, trainable=False, name="config_json")
+        self.source_vocabulary = tf.Variable(
+            source_tokenizer.tokens, trainable=False, name="source_vocabulary"
+        )
+        self.target_vocabulary = tf.Variable(
+            target_tokenizer.tokens, trainable=False, name="target_vocabulary"
+        )
+
+    @property
+    def config(self) -> dict:
+        """The `TranslatorConfig` the model was built with, as a dict."""
+        return json.loads(self.config_json.numpy().decode("utf-8"))
+
+    @tf.function(input_signature=[])
+    def model_weights(self):
+        """The model's weights in `model.weights` order, to rebuild it for fine-tuning."""
+        # float32 even where the export stores a token table in float16.
+        return [tf.cast(weight.value, tf.float32) for weight in self.model.weights]
 
     def _source_ids(self, sentences):
         ids = self.source_tokenizer.tokenize(sentences)[:, : self.max_length]
@@ -128,12 +155,38 @@ def module_from_folder(folder: str) -> TranslatorModule:
     source_vocabulary, target_vocabulary = map(read_vocabulary, vocabulary_paths(folder))
     model = build_model(config, len(source_vocabulary), len(target_vocabulary))
     model_folder.load_fitted_weights(model, folder)
+    return _module(model, config, source_vocabulary, target_vocabulary)
+
+
+def _module(model, config: TranslatorConfig, source_vocabulary, target_vocabulary):
     return TranslatorModule(
         model,
         WordPieceTokenizer(source_vocabulary, case_fold=True, name="source_tokenizer"),
         WordPieceTokenizer(target_vocabulary, case_fold=False, name="target_tokenizer"),
         config.max_length,
+        dataclasses.asdict(config),
     )
+
+
+def module_from_export(path: str) -> TranslatorModule:
+    """Rebuilds the translation graph as Keras layers from an exported SavedModel's
+    configuration, vocabularies and weights, so it can be fine-tuned like a fitted folder."""
+    exported = load_saved_model(path, required_function="beam_search", kind=KIND)
+    if not hasattr(exported, "config_json"):
+        raise ModelFileError(
+            f"{path} was exported without its configuration and cannot be rebuilt; "
+            "tools/fitted_folder_from_old_export.py makes a fitted folder of it."
+        )
+    config = model_folder.config_from_dict(
+        TranslatorConfig, json.loads(exported.config_json.numpy().decode("utf-8"))
+    )
+    source_vocabulary, target_vocabulary = (
+        [token.decode("utf-8") for token in vocabulary.numpy()]
+        for vocabulary in (exported.source_vocabulary, exported.target_vocabulary)
+    )
+    model = build_model(config, len(source_vocabulary), len(target_vocabulary))
+    assign_exported_weights(model, exported.model_weights(), path)
+    return _module(model, config, source_vocabulary, target_vocabulary)
 
 
 def _joined_to_fit(parts: list[str], token_counts, limit: int) -> list[str]:
