@@ -48,6 +48,21 @@ def test_default_translator_translates_everyday_sentences(translator):
 
 
 @pytest.mark.skipif(not SHARED_PAIRS.exists(), reason="needs the local Tatoeba copy")
+def test_default_translator_keeps_the_familiar_register(translator):
+    # Fine-tuning on software text (which says "usted") must not change everyday Tatoeba "tú".
+    answer = translator(["Hello, how are you?"], beam_size=4)[0]["translation"]
+    assert answer == "Hola, ¿cómo estás?"
+
+
+def test_default_translator_export_can_be_fine_tuned():
+    from apptk.applications.translation.translator import module_from_export
+
+    module = module_from_export(PRESETS["en_es"].path)
+    assert module.config["hidden_dim"] == 256
+    assert module.model.count_params() > 6_000_000
+
+
+@pytest.mark.skipif(not SHARED_PAIRS.exists(), reason="needs the local Tatoeba copy")
 def test_default_translator_quality_on_held_out_sentences(translator):
     # The first 150 test-split sentences, never seen in training; measured chrF is far above.
     sources, references = held_out_references(str(SHARED_PAIRS), limit=150)
