@@ -1,5 +1,6 @@
 """Rebuilds a fitted translator folder from a translator SavedModel exported before exports
-kept their configuration and vocabularies (the shipped `en_es/1` of 2026-11-25).
+kept their configuration and vocabularies (the shipped `en_es/1` of 2026-11-25, commit ad51f43:
+`git archive ad51f43 savedmodels/en_es/1 | tar -x -C /tmp`; exported again with them in e519c3f).
 
     python tools/fitted_folder_from_old_export.py [EXPORT] [OUT]
 
