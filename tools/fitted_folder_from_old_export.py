@@ -61,7 +61,9 @@ def exported_weights(reader, model) -> list[np.ndarray]:
     }
     weights = []
     for weight in model.weights:
-        key = values.pop(weight.path.split("/", 1)[1])
+        key = values.pop(weight.path.split("/", 1)[1], None)
+        if key is None:
+            sys.exit(f"Error: the export lacks the model's weight {weight.path}.")
         weights.append(np.asarray(reader.get_tensor(key), np.float32))
     if values:
         sys.exit(f"Error: the export holds weights the model lacks: {sorted(values)[:3]}")

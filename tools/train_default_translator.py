@@ -3,11 +3,12 @@
     python tools/train_default_translator.py [--resume] [--stage tatoeba|general]
 
 Stage `tatoeba` fits runs/en_es from scratch on the Tatoeba pairs (the model shipped as
-en_es/1). Stage `general` fine-tunes it (`init_from`; the shipped `en_es` without runs/en_es) for 2 epochs on Tatoeba plus the local
-extra pairs in ../shared/data/en_es_extra (Python documentation, Debian and GNOME interfaces,
-mozilla.org; the small clean ones three times) and Debian's FreeDict dictionary (twice), with
-10% of concatenated pairs and up to 64 word pieces, into runs/en_es_general; averaging the two
-epochs' weights is kept if it is better on validation. Without a stage both run in turn.
+en_es/1). Stage `general` fine-tunes it (`init_from`; the shipped `en_es` when runs/en_es is
+absent) for 2 epochs on Tatoeba plus the local extra pairs in ../shared/data/en_es_extra
+(Python documentation, Debian and GNOME interfaces, mozilla.org; the small clean ones three
+times) and Debian's FreeDict dictionary (twice), with 10% of concatenated pairs and up to 64
+word pieces, into runs/en_es_general; averaging the two epochs' weights is kept if it is
+better on validation. Without a stage both run in turn.
 `apptk export translate --model runs/en_es_general --out savedmodels/en_es/2` would ship it
 (not yet: one epoch of it cost Tatoeba 5 BLEU, README "Where the translator is weak").
 TICO-19 is a test set: `fit_translator` refuses it.
