@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from cli_checks import error_lines, invoke
 from conftest import TINY_TRANSLATOR
 
 from apptk.applications.errors import ModelFileError
@@ -113,3 +114,30 @@ def test_the_cli_refuses_size_options_with_init_from(tiny_translator_folder, tmp
     assert result.returncode == 2
     assert "--hidden-dim cannot be used with --init-from" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "init_from, message",
+    [
+        ("next_word", "is a next-word model, not a translation model"),
+        ("{missing}", "Model not found"),
+        ("{damaged}", "is damaged"),
+    ],
+)
+def test_a_wrong_initial_model_is_one_line_and_writes_nothing(
+    init_from, message, synthetic_pairs_file, tmp_path
+):
+    damaged = tmp_path / "damaged" / "1"
+    (damaged / "variables").mkdir(parents=True)
+    (damaged / "saved_model.pb").write_bytes(b"\x08\xff\xff\xff not a SavedModel")
+    model = {"{missing}": str(tmp_path / "missing"), "{damaged}": str(damaged)}.get(
+        init_from, init_from
+    )
+    out = tmp_path / "tuned"
+    result = invoke(
+        "fit", "translate", "--init-from", model, "--data", synthetic_pairs_file, "--out", str(out)
+    )
+    assert result.exit_code == 1, result.output
+    lines = error_lines(result)
+    assert len(lines) == 1 and message in lines[0], result.output
+    assert not out.exists()
