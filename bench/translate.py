@@ -92,10 +92,13 @@ def main() -> None:
         help="a test file scored whole, repeatable (default: the local TICO-19 copy)",
     )
     parser.add_argument("--only-quality", action="store_true", help="skip the speed rows")
+    parser.add_argument(
+        "--split-length", type=int, default=None, help="see `apptk translate --split-length`"
+    )
     args = parser.parse_args()
     tests = args.test or ([LOCAL_TICO19] if os.path.exists(LOCAL_TICO19) else [])
 
-    translator = Translator.load(args.model)
+    translator = Translator.load(args.model, args.split_length)
     sources, references = held_out_references(args.data, args.limit)
     print(f"test sentences: {len(sources)} (every known translation used as a reference)")
     for beam in (1, 4):

@@ -2,7 +2,13 @@
 
 import click
 
-from apptk.cli.options import NewFile, beam_option, json_option, model_option
+from apptk.cli.options import (
+    NewFile,
+    beam_option,
+    json_option,
+    model_option,
+    split_length_option,
+)
 from apptk.cli.output import echo_json, echo_metrics, echo_table, warnings_as_lines
 
 
@@ -28,16 +34,17 @@ def evaluate():
 )
 @model_option("translation")
 @beam_option
+@split_length_option
 @click.option(
     "--limit", type=click.IntRange(1), default=None, help="Score only the first N sentences."
 )
 @json_option("Print the metrics as JSON.")
-def evaluate_translate(data, test_files, model_path, beam, limit, as_json):
+def evaluate_translate(data, test_files, model_path, beam, split_length, limit, as_json):
     """BLEU and chrF (sacrebleu, all references, its default tokenisation) on the test split
     and on each --test file, sentences/s and the share of sentences too long for the model."""
     from apptk.applications.translation import Translator, evaluate_translator
 
-    translator = Translator.load(model_path)
+    translator = Translator.load(model_path, split_length)
     with warnings_as_lines():
         results = {"test split": evaluate_translator(translator, data, beam, limit)}
         for path in test_files:

@@ -63,6 +63,17 @@ def beam_option(command):
     )(command)
 
 
+def split_length_option(command):
+    """`--split-length`, how long a sentence may be before translation goes clause by clause."""
+    return click.option(
+        "--split-length",
+        default=None,
+        type=click.IntRange(1),
+        help="Translate sentences longer than this many word pieces clause by clause "
+        "(default: 32, or the model's maximum if shorter; at most that maximum).",
+    )(command)
+
+
 def json_option(help_text: str = "Print JSON."):
     return click.option("--json", "as_json", is_flag=True, help=help_text)
 

@@ -5,7 +5,13 @@ import sys
 import click
 
 from apptk.cli.fast_start import prediction_command
-from apptk.cli.options import NewFile, beam_option, json_option, model_option
+from apptk.cli.options import (
+    NewFile,
+    beam_option,
+    json_option,
+    model_option,
+    split_length_option,
+)
 from apptk.cli.output import echo_json, warnings_as_lines
 
 
@@ -36,6 +42,7 @@ def _translate_lines(translator, lines: list[str], beam: int, from_stdin: bool) 
 @click.argument("texts", nargs=-1)
 @model_option("translation")
 @beam_option
+@split_length_option
 @json_option("Print JSON objects with scores.")
 @click.option(
     "--attention-plot",
@@ -43,7 +50,7 @@ def _translate_lines(translator, lines: list[str], beam: int, from_stdin: bool) 
     default=None,
     help="Draw the cross-attention map of the first text into this PNG.",
 )
-def translate(texts, model_path, beam, as_json, attention_plot):
+def translate(texts, model_path, beam, split_length, as_json, attention_plot):
     """Translate English TEXTS to Spanish (- reads one sentence per line from stdin)."""
     from apptk.applications.translation import Translator
 
@@ -52,7 +59,7 @@ def translate(texts, model_path, beam, as_json, attention_plot):
         raise click.UsageError("Give the text to translate, or - to read lines from stdin.")
     from_stdin = texts == ("-",)
     lines = _read_stdin() if from_stdin else list(texts)
-    translator = Translator.load(model_path)
+    translator = Translator.load(model_path, split_length)
     with warnings_as_lines():
         answers = _translate_lines(translator, lines, beam, from_stdin)
     if as_json:

@@ -98,6 +98,18 @@ def test_translate_huge_text_is_an_error(tiny_saved_model):
     assert_one_line_error(result, 1, "limit is 10,000")
 
 
+def test_translate_split_length(tiny_translator_folder, tiny_translator):
+    sentence = "the red cat eats, the big dog runs now."
+    split = invoke("translate", "--model", tiny_translator_folder, "--split-length", "8", sentence)
+    assert split.exit_code == 0, split.output
+    whole = tiny_translator(sentence)[0]["translation"]
+    assert split.stdout.strip() and split.stdout.strip() != whole
+    too_long = invoke("translate", "--model", tiny_translator_folder, "--split-length", "17", "Hi")
+    assert_one_line_error(too_long, 1, "split_length", "17")
+    zero = invoke("translate", "--model", tiny_translator_folder, "--split-length", "0", "Hi")
+    assert_one_line_error(zero, 2, "--split-length")
+
+
 def test_attention_plot(tiny_saved_model, tmp_path, monkeypatch):
     from apptk.applications.run import plots
 

@@ -176,6 +176,27 @@ def test_a_sentence_too_long_is_split_at_clauses_then_words_and_loses_nothing(ti
     assert tiny_translator.too_long([sentence, "The red cat eats."]) == {"split": 1, "cut": 0}
 
 
+def test_split_length_sets_where_sentences_are_split(tiny_translator):
+    assert tiny_translator.split_length == 16, "default: the model's maximum when below 32"
+    shorter = Translator(tiny_translator.module, split_length=8)
+    sentence = "the red cat eats, the big dog runs now."
+    assert 8 < tiny_translator._token_counts([sentence])[0] <= 16
+    assert tiny_translator.too_long([sentence]) == {"split": 0, "cut": 0}
+    pieces, cut = shorter._pieces([sentence])
+    assert cut == [] and len(pieces[0]) > 1
+    assert pieces[0][0] == "the red cat eats,", "the clause boundary comes first"
+    assert " ".join(pieces[0]).split() == sentence.split(), "every word is translated"
+    assert all(n <= 8 for n in shorter._token_counts(pieces[0]))
+    assert shorter.too_long([sentence, "The red cat eats."]) == {"split": 1, "cut": 0}
+    assert shorter(sentence)[0]["translation"]
+
+
+@pytest.mark.parametrize("split_length", [0, 17, "8"])
+def test_split_length_outside_one_to_the_maximum_is_a_data_error(tiny_translator, split_length):
+    with pytest.raises(DataError, match="split_length"):
+        Translator(tiny_translator.module, split_length=split_length)
+
+
 def test_only_a_single_word_too_long_for_the_model_is_cut_with_a_warning(tiny_translator):
     giant = "catdog" * 15  # one word of more word pieces than the model's 16 tokens
     with pytest.warns(UserWarning, match="longer than the model's 16 tokens"):
