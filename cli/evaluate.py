@@ -6,6 +6,7 @@ from apptk.cli.options import (
     NewFile,
     beam_option,
     json_option,
+    load_translator,
     model_option,
     split_length_option,
 )
@@ -42,9 +43,9 @@ def evaluate():
 def evaluate_translate(data, test_files, model_path, beam, split_length, limit, as_json):
     """BLEU and chrF (sacrebleu, all references, its default tokenisation) on the test split
     and on each --test file, sentences/s and the share of sentences too long for the model."""
-    from apptk.applications.translation import Translator, evaluate_translator
+    from apptk.applications.translation import evaluate_translator
 
-    translator = Translator.load(model_path, split_length)
+    translator = load_translator(model_path, split_length)
     with warnings_as_lines():
         results = {"test split": evaluate_translator(translator, data, beam, limit)}
         for path in test_files:

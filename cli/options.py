@@ -74,6 +74,22 @@ def split_length_option(command):
     )(command)
 
 
+def load_translator(model_path: str | None, split_length: int | None):
+    """The translator of `--model` splitting at `--split-length`; a length over the model's
+    maximum is that option's usage error."""
+    from apptk.applications.translation import Translator
+
+    translator = Translator.load(model_path)
+    if split_length is None:
+        return translator
+    if split_length > translator.max_length:
+        raise click.BadParameter(
+            f"at most the model's maximum length, {translator.max_length}; got {split_length}.",
+            param_hint="'--split-length'",
+        )
+    return Translator(translator.module, split_length)
+
+
 def json_option(help_text: str = "Print JSON."):
     return click.option("--json", "as_json", is_flag=True, help=help_text)
 

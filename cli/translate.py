@@ -9,6 +9,7 @@ from apptk.cli.options import (
     NewFile,
     beam_option,
     json_option,
+    load_translator,
     model_option,
     split_length_option,
 )
@@ -52,14 +53,12 @@ def _translate_lines(translator, lines: list[str], beam: int, from_stdin: bool) 
 )
 def translate(texts, model_path, beam, split_length, as_json, attention_plot):
     """Translate English TEXTS to Spanish (- reads one sentence per line from stdin)."""
-    from apptk.applications.translation import Translator
-
     prediction_command()
     if not texts:
         raise click.UsageError("Give the text to translate, or - to read lines from stdin.")
     from_stdin = texts == ("-",)
     lines = _read_stdin() if from_stdin else list(texts)
-    translator = Translator.load(model_path, split_length)
+    translator = load_translator(model_path, split_length)
     with warnings_as_lines():
         answers = _translate_lines(translator, lines, beam, from_stdin)
     if as_json:

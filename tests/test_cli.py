@@ -105,9 +105,21 @@ def test_translate_split_length(tiny_translator_folder, tiny_translator):
     whole = tiny_translator(sentence)[0]["translation"]
     assert split.stdout.strip() and split.stdout.strip() != whole
     too_long = invoke("translate", "--model", tiny_translator_folder, "--split-length", "17", "Hi")
-    assert_one_line_error(too_long, 1, "split_length", "17")
+    assert_one_line_error(too_long, 2, "--split-length", "maximum length, 16", "17")
     zero = invoke("translate", "--model", tiny_translator_folder, "--split-length", "0", "Hi")
     assert_one_line_error(zero, 2, "--split-length")
+    evaluated = invoke(
+        "evaluate", "translate", "--model", tiny_translator_folder, "--split-length", "17"
+    )
+    assert_one_line_error(evaluated, 2, "--split-length", "17")
+
+
+def test_split_length_help_names_the_default():
+    from apptk.applications.translation.translator import SPLIT_LENGTH
+
+    for command in (("translate",), ("evaluate", "translate")):
+        help_text = " ".join(invoke(*command, "--help").output.split())
+        assert f"(default: {SPLIT_LENGTH}," in help_text
 
 
 def test_attention_plot(tiny_saved_model, tmp_path, monkeypatch):
