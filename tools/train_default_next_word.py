@@ -1,14 +1,17 @@
 """Trains the shipped next-word model on the English side of the Tatoeba pairs.
 
-    python tools/train_default_next_word.py [--resume] [--with-kjv]
+    python tools/train_default_next_word.py [--resume] [--with-kjv] [--epochs N]
 
 Writes the distinct English sentences to runs/tatoeba_english.txt, fits runs/next_word on them
 (a stable hash holds out 5% validation and 5% test lines), then `apptk export next-word
 --model runs/next_word --out savedmodels/next_word/1 --force` ships it. `--with-kjv` adds the
 King James Bible's sentences (public domain; `tools/kjv_corpus.py`) and fits runs/next_word_kjv
 instead, to compare on `python bench/next_word_prompts.py --model runs/next_word_kjv`.
+`--epochs N` trains at most N epochs (default 20, early stopping after 2 without progress);
+with `--resume` it is the new total.
 """
 
+import argparse
 import os
 import sys
 
@@ -34,14 +37,20 @@ def corpus_with_kjv(tatoeba_corpus: str) -> str:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run")
+    parser.add_argument("--with-kjv", action="store_true", help="add the KJV's sentences")
+    parser.add_argument("--epochs", type=int, default=20, help="most epochs (default 20)")
+    args = parser.parse_args()
     pairs_file = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
-    config = NextWordConfig(cell="lstm", vocabulary_size=8000, embedding_dim=256, units=256)
+    config = NextWordConfig(
+        cell="lstm", vocabulary_size=8000, embedding_dim=256, units=256, epochs=args.epochs
+    )
     corpus = write_english_corpus(CORPUS, pairs_file)
-    with_kjv = "--with-kjv" in sys.argv
     summary = fit_next_word(
-        corpus_with_kjv(corpus) if with_kjv else corpus,
-        os.path.join(ROOT, "runs", "next_word_kjv" if with_kjv else "next_word"),
+        corpus_with_kjv(corpus) if args.with_kjv else corpus,
+        os.path.join(ROOT, "runs", "next_word_kjv" if args.with_kjv else "next_word"),
         config,
-        resume="--resume" in sys.argv,
+        resume=args.resume,
     )
     print(summary)
