@@ -7,8 +7,8 @@ Writes the distinct English sentences to runs/tatoeba_english.txt, fits runs/nex
 --model runs/next_word --out savedmodels/next_word/1 --force` ships it. `--with-kjv` adds the
 King James Bible's sentences (public domain; `tools/kjv_corpus.py`) and fits runs/next_word_kjv
 instead, to compare on `python bench/next_word_prompts.py --model runs/next_word_kjv`.
-`--epochs N` trains at most N epochs (default 20, early stopping after 2 without progress);
-with `--resume` it is the new total.
+`--epochs N` trains at most N epochs (default 10, as the shipped model; early stopping after 2
+without progress); with `--resume` it is the new total.
 """
 
 import argparse
@@ -40,7 +40,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run")
     parser.add_argument("--with-kjv", action="store_true", help="add the KJV's sentences")
-    parser.add_argument("--epochs", type=int, default=20, help="most epochs (default 20)")
+    parser.add_argument("--epochs", type=int, default=10, help="most epochs (default 10)")
     args = parser.parse_args()
     pairs_file = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
     config = NextWordConfig(
