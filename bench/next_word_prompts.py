@@ -8,22 +8,22 @@ questions, each with the next words a person would accept, written before any mo
 A prompt counts as a top-k hit when any of the model's k likeliest next words is acceptable
 (compared in lower case). Held-out Tatoeba: the test split (a stable hash of each sentence, as
 `fit next-word` holds it out) of the local Tatoeba English sentences, scored word by word
-(`evaluate_next_word`: perplexity, top-1 / top-5 accuracy). A word outside a model's
-vocabulary counts as `<unk>`, easier to predict than the word, so models with different
-vocabularies are also scored over the words all of them know ("shared": perplexity, top-5).
+(`score_lines`, as `evaluate_next_word`: perplexity, top-1 / top-5 accuracy). A word outside
+a model's vocabulary counts as `<unk>`, easier to predict than the word, so models with
+different vocabularies are also scored over the words all of them know ("shared": perplexity,
+top-5).
 Models: presets, fitted folders or exports (default: the shipped `next_word`). Prints figures,
 asserts nothing.
 """
 
 import argparse
-import math
 import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
 
-from apptk.applications.next_word import NextWordPredictor, evaluate_next_word
+from apptk.applications.next_word import NextWordPredictor
+from apptk.applications.next_word.evaluation import score_lines
 from apptk.applications.text.corpus import split_corpus
 from apptk.applications.text.tatoeba_pairs import load_pairs
 from apptk.applications.text.word_vocabulary import split_words
@@ -66,14 +66,6 @@ def tatoeba_test_lines() -> list[str] | None:
     return split_corpus(sentences)["test"]
 
 
-def held_out_tatoeba(predictor, lines: list[str]) -> dict:
-    """`evaluate_next_word` on `lines`."""
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-        handle.flush()
-        return evaluate_next_word(predictor, handle.name)
-
-
 def known_to_all(predictors, lines: list[str]) -> tf.RaggedTensor:
     """For each word of each line, whether every model's vocabulary holds it."""
     words = split_words(tf.constant(lines))
@@ -84,29 +76,6 @@ def known_to_all(predictors, lines: list[str]) -> tf.RaggedTensor:
             counts = predictor.module.known_word_counts(chunk)["known_word_counts"]
             known[start : start + 4096] &= counts.numpy() > 0
     return tf.RaggedTensor.from_row_splits(known, words.row_splits)
-
-
-def shared_word_score(predictor, lines: list[str], known, batch_size: int = 256) -> dict:
-    """Perplexity and top-1 / top-5 accuracy over the words every compared model knows.
-
-    A word outside a model's vocabulary is scored as `<unk>`, which is easier to predict than
-    the word, so models with different vocabularies compare fairly only on shared words.
-    """
-    log_probability, top1, top5, words = 0.0, 0, 0, 0
-    for start in range(0, len(lines), batch_size):
-        result = predictor.module.score(tf.constant(lines[start : start + batch_size]))
-        mask = result["mask"].numpy()
-        mask &= known[start : start + batch_size].to_tensor(False, shape=mask.shape).numpy()
-        log_probability += float(np.sum(result["log_probabilities"].numpy()[mask]))
-        top1 += int(np.sum(result["top1"].numpy()[mask]))
-        top5 += int(np.sum(result["top5"].numpy()[mask]))
-        words += int(mask.sum())
-    return {
-        "perplexity": math.exp(-log_probability / words),
-        "top1_accuracy": top1 / words,
-        "top5_accuracy": top5 / words,
-        "words": words,
-    }
 
 
 def main() -> None:
@@ -126,8 +95,8 @@ def main() -> None:
         hits = prompt_hits(predictor, prompts)
         held_out = f"{'(no local Tatoeba file)':>34}"
         if lines:
-            tatoeba = held_out_tatoeba(predictor, lines)
-            shared = shared_word_score(predictor, lines, known)
+            tatoeba = score_lines(predictor, lines)
+            shared = score_lines(predictor, lines, counted=known)
             held_out = (
                 f"{tatoeba['perplexity']:>18.1f}{tatoeba['top1_accuracy']:>8.3f}"
                 f"{tatoeba['top5_accuracy']:>8.3f}{shared['perplexity']:>12.1f}"

@@ -359,6 +359,25 @@ def test_evaluation_recomputes_perplexity_and_accuracy(fitted, tmp_path):
     assert 0 <= metrics["top1_accuracy"] <= metrics["top5_accuracy"] <= 1
 
 
+def test_scoring_counts_only_the_words_asked_for(fitted):
+    import tensorflow as tf
+
+    from apptk.applications.next_word.evaluation import score_lines
+
+    lines = ["The quick brown fox jumps over the lazy dog .", "A cat sees a bird ."]
+    counted = [[index % 2 == 0 for index in range(len(line.split()))] for line in lines]
+    log_probabilities = []
+    for line, keep in zip(lines, counted, strict=True):
+        ids = fitted.context_ids(line)
+        logits = fitted.logits(np.array([ids], "int32"))[0, :-1].numpy().astype("float64")
+        log_softmax = logits - logits.max(-1, keepdims=True)
+        log_softmax -= np.log(np.exp(log_softmax).sum(-1, keepdims=True))
+        log_probabilities += [log_softmax[t, target] for t, target in enumerate(ids[1:]) if keep[t]]
+    metrics = score_lines(fitted.predictor, lines, counted=tf.ragged.constant(counted))
+    assert metrics["words"] == 5 + 3 == len(log_probabilities)
+    assert metrics["perplexity"] == pytest.approx(math.exp(-np.mean(log_probabilities)), abs=0.006)
+
+
 def test_evaluation_of_a_missing_file_is_a_data_error(lstm, tmp_path):
     with pytest.raises(DataError, match="not found"):
         evaluate_next_word(lstm.predictor, str(tmp_path / "missing.txt"))
