@@ -474,3 +474,12 @@ def test_generated_text_gets_readable_casing(lstm):
     assert _restore_case("said i would . then he left", "Tom") == "said I would . Then he left"
     assert _restore_case("the end", "It was fine.") == "The end"
     assert _restore_case("the end", "It was") == "the end"
+
+
+def test_generated_punctuation_closes_the_prompts_last_word():
+    from apptk.applications.next_word.predictor import _joined
+
+    assert _joined("Once upon a time", ", I was") == "Once upon a time, I was"
+    assert _joined("It ended", ". Then") == "It ended. Then"
+    assert _joined("Tom", "is here.") == "Tom is here."
+    assert _joined("", "hello") == "hello"

@@ -111,6 +111,20 @@ def test_resume_continues_from_the_last_epoch(
     assert len(after["loss"]) == len(before["loss"]) + 1
     assert after["loss"][:-1] == before["loss"]
     assert after["loss"][-1] < before["loss"][0]
+    assert summary["best_val_loss"] == min(after["val_loss"])
+
+
+def test_a_run_stopped_after_its_last_epoch_finishes_with_its_best_loss(
+    tiny_translator_folder, synthetic_pairs_file, tmp_path
+):
+    folder = tmp_path / "stopped"
+    shutil.copytree(tiny_translator_folder, folder)
+    (folder / model_folder.WEIGHTS_FILE).unlink()  # stopped before the model was written
+    config = TranslatorConfig(**TINY_TRANSLATOR)
+    summary = fit_translator(synthetic_pairs_file, str(folder), config, resume=True)
+    assert summary["epochs"] == 0
+    assert summary["best_val_loss"] == min(training.read_history(str(folder))["val_loss"])
+    assert (folder / model_folder.WEIGHTS_FILE).exists()
 
 
 # Translating

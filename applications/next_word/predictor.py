@@ -192,6 +192,13 @@ def module_from_folder(folder: str) -> NextWordModule:
     return NextWordModule(model, vocabulary, config.context_length)
 
 
+def _joined(prompt: str, continuation: str) -> str:
+    """The prompt and its continuation, punctuation that closes a word attached to it."""
+    if re.match(r"[.?!,;:)]", continuation):
+        return f"{prompt}{continuation}"
+    return f"{prompt} {continuation}".strip()
+
+
 def _restore_case(continuation: str, prompt: str) -> str:
     """Readable casing for case-folded model output: "I", and capitals that open sentences."""
     continuation = re.sub(r"\bi\b", "I", continuation)
@@ -256,4 +263,4 @@ class NextWordPredictor:
             tf.constant(checked_int(seed, "seed", SEED)),
         )
         continuation = _restore_case(result["text"].numpy().decode("utf-8"), text)
-        return f"{text.rstrip()} {continuation}".strip()
+        return _joined(text.rstrip(), continuation)

@@ -97,7 +97,8 @@ def fit_and_save(
             0 or 1, or training across workers: no averaging.
 
     Returns:
-        A summary: epochs run, best validation loss, wall seconds, parameters. On the chief
+        A summary: epochs run by this call, the whole run's best validation loss, wall
+        seconds, parameters. On the chief
         the model folder gets `model.weights.h5` (atomically) and `training_curves.png`.
     """
     from apptk.applications.run import distribution
@@ -123,18 +124,22 @@ def fit_and_save(
     seconds = time.perf_counter() - started
     best = os.path.join(folder, BEST_CHECKPOINT)
     validation_losses = history.history.get("val_loss", [])
+    # The kept model may come from before a resume: its loss is the whole run's best.
+    run_losses = read_history(folder).get("val_loss", []) if chief else []
     summary = {
         "epochs": len(validation_losses),
-        "best_val_loss": min(validation_losses) if validation_losses else None,
+        "best_val_loss": min(run_losses or validation_losses, default=None),
         "seconds": seconds,
         "parameters": model.count_params(),
     }
     if chief and os.path.exists(best):
         model.load_weights(best)
     if chief and average_last > 1 and not distribution.is_multi_worker(strategy):
-        # The best checkpoint may come from before a resume: compare with every epoch's loss.
-        best_loss = min(read_history(folder).get("val_loss", validation_losses) or [None])
-        summary.update(average_recent_weights(model, os.path.dirname(best), validation, best_loss))
+        summary.update(
+            average_recent_weights(
+                model, os.path.dirname(best), validation, summary["best_val_loss"]
+            )
+        )
     if chief:
         save_weights_atomically(model, os.path.join(folder, WEIGHTS_FILE))
         plot_training_curves(folder)

@@ -34,7 +34,7 @@ import tensorflow as tf
 from apptk.applications.errors import DataError, OutputExistsError, RunFinishedError
 from apptk.applications.run import distribution, model_folder, training
 from apptk.applications.run.atomic_files import make_folder
-from apptk.applications.run.history import epochs_done
+from apptk.applications.run.history import epochs_done, read_history
 from apptk.applications.run.model_folder import forced_run_folder
 
 LENGTH_FIELDS = ("epochs", "fine_tune_epochs", "patience")
@@ -237,17 +237,17 @@ class TrainingRun:
             epochs: most epochs (default: the configuration's).
             sub_folder: a phase of the run written in its own sub-folder (image fine-tuning).
         """
-        if self.phase_done(sub_folder or MAIN_PHASE):
-            return {
-                "epochs": 0,
-                "best_val_loss": None,
-                "seconds": 0.0,
-                "parameters": model.count_params(),
-            }
         folder, chief_folder = self.folder, self.chief_folder
         if sub_folder:
             folder = os.path.join(folder, sub_folder)
             chief_folder = os.path.join(chief_folder, sub_folder)
+        if self.phase_done(sub_folder or MAIN_PHASE):
+            return {
+                "epochs": 0,
+                "best_val_loss": min(read_history(folder).get("val_loss", []), default=None),
+                "seconds": 0.0,
+                "parameters": model.count_params(),
+            }
         return training.fit_and_save(
             model,
             train,

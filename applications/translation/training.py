@@ -65,7 +65,8 @@ def _start_from(initial, folder: str) -> None:
         write_vocabulary([token.decode("utf-8") for token in tokenizer.tokens.numpy()], path)
 
 
-def _compiled_model(config: TranslatorConfig, source_size: int, target_size: int):
+def compiled_translator(config: TranslatorConfig, source_size: int, target_size: int):
+    """A new translator of `config`, compiled for training (warm-up, label smoothing)."""
     model = build_model(config, source_size, target_size)
     model.compile(
         optimizer=keras.optimizers.Adam(
@@ -138,7 +139,7 @@ def fit_translator(
             )
 
         model = run.build(
-            lambda: _compiled_model(config, len(source_vocabulary), len(target_vocabulary))
+            lambda: compiled_translator(config, len(source_vocabulary), len(target_vocabulary))
         )
         if initial is not None:
             model.set_weights(initial.model.get_weights())
