@@ -63,7 +63,7 @@ PRESETS = {
         Preset(
             "next_word",
             "next-word",
-            "2-layer LSTM language model (apptk LSTMCell), 8,000 words",
+            "2-block Transformer language model (apptk layers), 8,000 words",
             TATOEBA,
             folder="next_word/1",
         ),
