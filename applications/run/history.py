@@ -32,6 +32,11 @@ def read_history(folder: str) -> dict[str, list[float]]:
     return columns
 
 
+def best_validation_loss(folder: str) -> float | None:
+    """The lowest validation loss `folder`'s history records, None before the first epoch."""
+    return min(read_history(folder).get("val_loss", []), default=None)
+
+
 def epochs_done(folder: str) -> int:
     """How many epochs `folder`'s history records."""
     return len(_read_rows(os.path.join(folder, HISTORY_FILE)))

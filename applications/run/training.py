@@ -16,7 +16,12 @@ from apptk.applications.run.checkpoints import (
     BestWeightsCheckpoint,
     RecentWeights,
 )
-from apptk.applications.run.history import HISTORY_FILE, HistoryFile, read_history
+from apptk.applications.run.history import (
+    HISTORY_FILE,
+    HistoryFile,
+    best_validation_loss,
+    read_history,
+)
 from apptk.applications.run.model_folder import BEST_CHECKPOINT, WEIGHTS_FILE
 
 CURVES_FILE = "training_curves.png"
@@ -53,9 +58,8 @@ def training_callbacks(
     best = os.path.join(folder, BEST_CHECKPOINT)
     make_folder(os.path.dirname(best))
     # A resumed run must not let its first epoch overwrite a better earlier checkpoint.
-    earlier_losses = read_history(folder).get("val_loss", [])
     callbacks = [
-        BestWeightsCheckpoint(best, initial_best=min(earlier_losses) if earlier_losses else None),
+        BestWeightsCheckpoint(best, initial_best=best_validation_loss(folder)),
         early_stopping,
         HistoryFile(os.path.join(folder, HISTORY_FILE)),
         keras.callbacks.TensorBoard(os.path.join(folder, "logs")),
@@ -125,10 +129,10 @@ def fit_and_save(
     best = os.path.join(folder, BEST_CHECKPOINT)
     validation_losses = history.history.get("val_loss", [])
     # The kept model may come from before a resume: its loss is the whole run's best.
-    run_losses = read_history(folder).get("val_loss", []) if chief else []
+    run_best = best_validation_loss(folder) if chief else None
     summary = {
         "epochs": len(validation_losses),
-        "best_val_loss": min(run_losses or validation_losses, default=None),
+        "best_val_loss": min(validation_losses, default=None) if run_best is None else run_best,
         "seconds": seconds,
         "parameters": model.count_params(),
     }

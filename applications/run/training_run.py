@@ -34,7 +34,7 @@ import tensorflow as tf
 from apptk.applications.errors import DataError, OutputExistsError, RunFinishedError
 from apptk.applications.run import distribution, model_folder, training
 from apptk.applications.run.atomic_files import make_folder
-from apptk.applications.run.history import epochs_done, read_history
+from apptk.applications.run.history import best_validation_loss, epochs_done
 from apptk.applications.run.model_folder import forced_run_folder
 
 LENGTH_FIELDS = ("epochs", "fine_tune_epochs", "patience")
@@ -244,7 +244,7 @@ class TrainingRun:
         if self.phase_done(sub_folder or MAIN_PHASE):
             return {
                 "epochs": 0,
-                "best_val_loss": min(read_history(folder).get("val_loss", []), default=None),
+                "best_val_loss": best_validation_loss(folder),
                 "seconds": 0.0,
                 "parameters": model.count_params(),
             }
