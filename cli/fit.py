@@ -28,11 +28,16 @@ def fit():
     """Train a model (progress bar, checkpoints, resume, TensorBoard logs, curves PNG)."""
 
 
+def _given(name: str) -> bool:
+    """Whether option `name` was given on the command line (not its default)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is click.core.ParameterSource.COMMANDLINE
+
+
 def _refuse_given_options(names: tuple[str, ...], reason: str) -> None:
     """A usage error when one of `names` was given on the command line: `reason` decides it."""
-    context = click.get_current_context()
     for name in names:
-        if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
+        if _given(name):
             option = "--" + name.replace("_", "-")
             raise click.UsageError(f"{option} cannot be used with {reason}, which sets it.")
 
@@ -66,7 +71,8 @@ def _refuse_given_options(names: tuple[str, ...], reason: str) -> None:
     default=6000,
     show_default=True,
     type=click.IntRange(100),
-    help="WordPiece vocabulary size per language.",
+    help="WordPiece vocabulary size per language. With --init-from: learn new vocabularies "
+    "of this size from --data, carrying the model's token embeddings over.",
 )
 @click.option(
     "--max-length",
@@ -95,7 +101,8 @@ def _refuse_given_options(names: tuple[str, ...], reason: str) -> None:
     default=None,
     metavar="MODEL",
     help="Start from this translator's weights and vocabularies (a preset, fitted folder or "
-    "export): fine-tuning. Its size replaces --hidden-dim, --layers and --vocabulary-size.",
+    "export): fine-tuning. Its size replaces --hidden-dim and --layers, and its vocabularies "
+    "are kept unless --vocabulary-size is given.",
 )
 @click.option(
     "--learning-rate",
@@ -125,7 +132,7 @@ def fit_translate(
     from apptk.applications.translation import TranslatorConfig, fit_translator
 
     if init_from:
-        _refuse_given_options(("hidden_dim", "layers", "vocabulary_size"), "--init-from")
+        _refuse_given_options(("hidden_dim", "layers"), "--init-from")
 
     config = TranslatorConfig(
         epochs=epochs,
@@ -139,6 +146,7 @@ def fit_translate(
         concatenated_share=concatenated_share,
         average_last=average_last,
         init_from=init_from,
+        new_vocabularies=bool(init_from) and _given("vocabulary_size"),
         peak_learning_rate=learning_rate,
     )
     with warnings_as_lines():

@@ -1,14 +1,18 @@
 """Trains the shipped English→Spanish model in two stages (run from the repository root).
 
     python tools/train_default_translator.py [--resume] [--stage tatoeba|general]
+        [--tatoeba-weight N] [--epochs N] [--vocabulary-size N] [--out FOLDER]
 
 Stage `tatoeba` fits runs/en_es from scratch on the Tatoeba pairs (the model shipped as
 en_es/1). Stage `general` fine-tunes it (`init_from`; the shipped `en_es` when runs/en_es is
-absent) for 2 epochs on Tatoeba plus the local extra pairs in ../shared/data/en_es_extra
+absent) for `--epochs` (2) epochs on Tatoeba (its training pairs `--tatoeba-weight` times, 3,
+so everyday sentences keep their share) plus the local extra pairs in ../shared/data/en_es_extra
 (Python documentation, Debian and GNOME interfaces, mozilla.org; the small clean ones three
 times) and Debian's FreeDict dictionary (twice), with 10% of concatenated pairs and up to 64
 word pieces, into runs/en_es_general; averaging the two epochs' weights is kept if it is
-better on validation. Without a stage both run in turn.
+better on validation. `--vocabulary-size N` learns new vocabularies of N tokens a language
+from that mix, carrying the model's token embeddings over (`vocabulary_transfer`); `--out`
+writes somewhere other than runs/en_es_general. Without a stage both run in turn.
 `apptk export translate --model runs/en_es_general --out savedmodels/en_es/2` would ship it
 (not yet: one epoch of it cost Tatoeba 5 BLEU, README "Where the translator is weak").
 TICO-19 is a test set: `fit_translator` refuses it.
@@ -28,9 +32,11 @@ TATOEBA_MODEL = os.path.join(ROOT, "runs", "en_es")
 GENERAL_MODEL = os.path.join(ROOT, "runs", "en_es_general")
 
 
-def general_data() -> list[str]:
+def general_data(tatoeba_weight: int) -> list[str]:
     """Tatoeba, the extra pairs and the dictionary; a missing file is an error, not a skip."""
-    files = [LOCAL_PAIRS] + [os.path.join(DATA, "en_es_extra", name) for name in EXTRA_FILES]
+    files = [f"{LOCAL_PAIRS}:{tatoeba_weight}"] + [
+        os.path.join(DATA, "en_es_extra", name) for name in EXTRA_FILES
+    ]
     files.append(f"{DICTIONARY}:2")
     missing = [name for name in files if not os.path.exists(name.split(":")[0])]
     if missing:
@@ -38,10 +44,22 @@ def general_data() -> list[str]:
     return files
 
 
+def new_vocabularies(size: int | None) -> dict:
+    """The config fields that learn new vocabularies of `size` (None: keep the model's)."""
+    if size is None:
+        return {}
+    sizes = {"source_vocabulary_size": size, "target_vocabulary_size": size}
+    return {"new_vocabularies": True, **sizes}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--stage", choices=("tatoeba", "general"), default=None)
+    parser.add_argument("--tatoeba-weight", type=int, default=3, help="stage general")
+    parser.add_argument("--epochs", type=int, default=2, help="stage general: the total")
+    parser.add_argument("--vocabulary-size", type=int, default=None, help="stage general")
+    parser.add_argument("--out", default=GENERAL_MODEL, help="stage general's folder")
     args = parser.parse_args()
     if args.stage in (None, "tatoeba"):
         data = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
@@ -54,9 +72,12 @@ def main() -> None:
             max_length=64,
             concatenated_share=0.1,
             average_last=2,
-            epochs=2,
+            epochs=args.epochs,
+            **new_vocabularies(args.vocabulary_size),
         )
-        print(fit_translator(general_data(), GENERAL_MODEL, config, resume=args.resume))
+        print(
+            fit_translator(general_data(args.tatoeba_weight), args.out, config, resume=args.resume)
+        )
 
 
 if __name__ == "__main__":

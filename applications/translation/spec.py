@@ -32,7 +32,9 @@ class TranslatorConfig:
     weights of that many last epochs when training ends and keeps the average if its
     validation loss is lower than the best epoch's (`run/averaging.py`). `init_from` (a
     fitted translator folder, export or preset) starts training from that model's weights and
-    vocabularies, so its size fields replace these (`with_sizes_of`).
+    vocabularies, so its size fields replace these (`with_sizes_of`); with `new_vocabularies`
+    the run learns vocabularies of this config's sizes from its training data instead and
+    carries the initial model's token embeddings over to them (`vocabulary_transfer`).
     """
 
     kind: str = KIND
@@ -57,6 +59,7 @@ class TranslatorConfig:
     concatenated_share: float = 0.0
     average_last: int = 0
     init_from: str | None = None
+    new_vocabularies: bool = False
     seed: int = 0
 
     def __post_init__(self):
@@ -70,9 +73,9 @@ class TranslatorConfig:
         )
 
 
+VOCABULARY_FIELDS = ("source_vocabulary_size", "target_vocabulary_size")
 ARCHITECTURE_FIELDS = (
-    "source_vocabulary_size",
-    "target_vocabulary_size",
+    *VOCABULARY_FIELDS,
     "hidden_dim",
     "num_heads",
     "intermediate_dim",
@@ -82,8 +85,11 @@ ARCHITECTURE_FIELDS = (
 
 
 def with_sizes_of(config: TranslatorConfig, initial: dict) -> TranslatorConfig:
-    """`config` with the architecture of the model a run starts from (`initial`, its config)."""
-    return dataclasses.replace(config, **{name: initial[name] for name in ARCHITECTURE_FIELDS})
+    """`config` with the architecture of the model a run starts from (`initial`, its config),
+    the vocabulary sizes excepted when the run learns `new_vocabularies`."""
+    kept = VOCABULARY_FIELDS if config.new_vocabularies else ()
+    sizes = {name: initial[name] for name in ARCHITECTURE_FIELDS if name not in kept}
+    return dataclasses.replace(config, **sizes)
 
 
 def vocabulary_paths(folder: str) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from apptk.applications.translation.training_pairs import (
     mixed_training_pairs,
     training_pair_splits,
 )
+from apptk.applications.translation.vocabulary_transfer import transferred_rows
 
 
 def _vocabularies(folder: str, train_pairs, config: TranslatorConfig):
@@ -63,6 +64,33 @@ def _start_from(initial, folder: str) -> None:
         (initial.source_tokenizer, initial.target_tokenizer), vocabulary_paths(folder)
     ):
         write_vocabulary([token.decode("utf-8") for token in tokenizer.tokens.numpy()], path)
+
+
+def _copy_initial_weights(initial, model, source_vocabulary, target_vocabulary) -> dict:
+    """Sets `model`'s weights to the initial model's, its token tables carried over to the
+    run's vocabularies where they differ from the initial model's.
+
+    Returns:
+        `{table name: {"copied": n, "composed": n, "fresh": n}}` for each carried-over table.
+    """
+    weights = initial.model.get_weights()
+    sides = (
+        (model.source_embedding, initial.source_tokenizer, source_vocabulary),
+        (model.target_embedding, initial.target_tokenizer, target_vocabulary),
+    )
+    positions = {id(weight): index for index, weight in enumerate(model.weights)}
+    carried = {}
+    for embedding, old_tokenizer, vocabulary in sides:
+        old_vocabulary = [token.decode("utf-8") for token in old_tokenizer.tokens.numpy()]
+        if old_vocabulary == vocabulary:
+            continue
+        table = embedding.token_embedding.embeddings
+        index = positions[id(table)]
+        weights[index], carried[embedding.name] = transferred_rows(
+            weights[index], old_vocabulary, vocabulary, table.numpy()
+        )
+    model.set_weights(weights)
+    return carried
 
 
 def compiled_translator(config: TranslatorConfig, source_size: int, target_size: int):
@@ -117,7 +145,7 @@ def fit_translator(
             config = with_sizes_of(config, initial.config)
         splits = training_pair_splits(data, config.max_pairs)
         run.prepare_folder()
-        if initial is not None:
+        if initial is not None and not config.new_vocabularies:
             _start_from(initial, run.folder)
         source_vocabulary, target_vocabulary = _vocabularies(run.folder, splits["train"], config)
         splits["train"] = mixed_training_pairs(
@@ -141,6 +169,10 @@ def fit_translator(
         model = run.build(
             lambda: compiled_translator(config, len(source_vocabulary), len(target_vocabulary))
         )
+        carried = {}
         if initial is not None:
-            model.set_weights(initial.model.get_weights())
-        return run.fit(model, dataset("train", shuffle=True), dataset("validation", shuffle=False))
+            carried = _copy_initial_weights(initial, model, source_vocabulary, target_vocabulary)
+        summary = run.fit(
+            model, dataset("train", shuffle=True), dataset("validation", shuffle=False)
+        )
+        return {**summary, **({"embedding_rows": carried} if carried else {})}
