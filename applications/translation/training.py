@@ -132,7 +132,8 @@ def fit_translator(
         strategy: a `tf.distribute` strategy or its name (see `run.distribution`).
 
     Returns:
-        A summary: epochs run, best validation loss, wall time in seconds, parameters.
+        A summary: epochs run, best validation loss, wall time in seconds, parameters, and
+        with `config.new_vocabularies` how each token table's rows were carried over.
     """
     run = TrainingRun(
         out, config or TranslatorConfig(), force=force, resume=resume, strategy=strategy
