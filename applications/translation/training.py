@@ -58,12 +58,16 @@ def _initial_module(model: str):
     )
 
 
+def _tokens_of(tokenizer) -> list[str]:
+    return [token.decode("utf-8") for token in tokenizer.tokens.numpy()]
+
+
 def _start_from(initial, folder: str) -> None:
     """Puts the initial model's vocabularies in `folder`, where `_vocabularies` finds them."""
     for tokenizer, path in zip(
         (initial.source_tokenizer, initial.target_tokenizer), vocabulary_paths(folder)
     ):
-        write_vocabulary([token.decode("utf-8") for token in tokenizer.tokens.numpy()], path)
+        write_vocabulary(_tokens_of(tokenizer), path)
 
 
 def _copy_initial_weights(initial, model, source_vocabulary, target_vocabulary) -> dict:
@@ -81,7 +85,7 @@ def _copy_initial_weights(initial, model, source_vocabulary, target_vocabulary) 
     positions = {id(weight): index for index, weight in enumerate(model.weights)}
     carried = {}
     for embedding, old_tokenizer, vocabulary in sides:
-        old_vocabulary = [token.decode("utf-8") for token in old_tokenizer.tokens.numpy()]
+        old_vocabulary = _tokens_of(old_tokenizer)
         if old_vocabulary == vocabulary:
             continue
         table = embedding.token_embedding.embeddings

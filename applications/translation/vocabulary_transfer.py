@@ -53,6 +53,7 @@ def transferred_rows(
         The new table and how many rows were `{"copied", "composed", "fresh"}`.
     """
     old_index = {token: row for row, token in enumerate(old_vocabulary)}
+    old_rows = np.asarray(old_rows, np.float32)  # an export stores them in float16
     rows = np.array(fresh_rows, dtype=np.float32, copy=True)
     counts = {"copied": 0, "composed": 0, "fresh": 0}
     for row, token in enumerate(new_vocabulary):
@@ -60,7 +61,7 @@ def transferred_rows(
             rows[row] = old_rows[old_index[token]]
             counts["copied"] += 1
         elif pieces := old_pieces(token, old_index):
-            rows[row] = np.asarray(old_rows, np.float32)[pieces].mean(axis=0)
+            rows[row] = old_rows[pieces].mean(axis=0)
             counts["composed"] += 1
         else:
             counts["fresh"] += 1
