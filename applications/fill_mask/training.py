@@ -66,6 +66,7 @@ def fit_fill_mask(
         config = run.config
         splits = training_splits(corpus)
         run.prepare_folder()
+        run.record_data([(corpus, 1)])
         vocabulary = stored_or_learned(
             run.path(VOCABULARY_FILE),
             lambda: learn_vocabulary(splits["train"], config.vocabulary_size, case_fold=True),

@@ -171,6 +171,7 @@ def fit_image(
         train, validation = _training_data(folder, validation_folder, config)
         head_finished = run.phase_done()
         run.prepare_folder()
+        run.record_data([(folder, 1)] + ([(validation_folder, 1)] if validation_folder else []))
         _write_labels(run.folder, train.class_names)
         run.write_config()
         train_batches = image_dataset(

@@ -58,6 +58,7 @@ def fit_next_word(
         config = run.config
         splits = training_splits(corpus)
         run.prepare_folder()
+        run.record_data([(corpus, 1)])
         vocabulary = stored_or_learned(
             run.path(VOCABULARY_FILE),
             lambda: learn_word_vocabulary(

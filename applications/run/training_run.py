@@ -3,6 +3,7 @@
     with TrainingRun(out, config, force=force, resume=resume, strategy=strategy) as run:
         ...read and check the data (a bad file fails before anything is written)...
         run.prepare_folder()
+        run.record_data([(data_path, weight)])
         ...learn or reuse the vocabulary in run.folder...
         run.write_config()
         model = run.build(lambda: build_and_compile(run.config))
@@ -15,7 +16,8 @@ What happens to the folder:
 - a new run writes `out`; if it fails before finishing an epoch, what it wrote is removed;
 - `resume` continues the run saved in `out` with its saved configuration, except the training
   length (`epochs`, `fine_tune_epochs`, `patience`), which is the given one: the new total;
-  other values that differ are named in a warning; a run with nothing left to train raises
+  other values that differ are named in a warning, and so are training data that differ from
+  the ones recorded in `data.json`; a run with nothing left to train raises
   `RunFinishedError` before touching anything;
 - `force` trains beside `out` (in `.NAME.forced`) and replaces `out` only when the new run
   finishes, so a failed run never costs the old model; an interrupted forced run that
@@ -34,6 +36,7 @@ import tensorflow as tf
 from apptk.applications.errors import DataError, OutputExistsError, RunFinishedError
 from apptk.applications.run import distribution, model_folder, training
 from apptk.applications.run.atomic_files import make_folder
+from apptk.applications.run.data_record import record_data
 from apptk.applications.run.history import best_validation_loss, epochs_done
 from apptk.applications.run.model_folder import forced_run_folder
 
@@ -207,6 +210,11 @@ class TrainingRun:
         existed = os.path.isdir(self.folder)
         self._entries_before = set(os.listdir(self.folder)) if existed else set()
         make_folder(self.folder)
+
+    def record_data(self, sources: list[tuple[str | None, int]]) -> None:
+        """Keeps what the run trains on, `[(path, weight)]`, in its folder (`data.json`);
+        resuming on other data says so in a warning (`data_record`)."""
+        record_data(self.folder, sources, self.resuming)
 
     def write_config(self, config=None) -> None:
         """Saves the configuration (replacing it with `config` when given) as `config.json`."""

@@ -78,6 +78,7 @@ def fit_text_classifier(
         )
         classes = _checked_classes(data, train_labels, val_labels)
         run.prepare_folder()
+        run.record_data([(data, 1), (validation, 1)] if validation else [(data, 1)])
         # From scratch keeps the encoder's vocabulary and size, so only pre-training differs.
         pretrained_encoder, vocabulary = load_pretrained_encoder(encoder)
         config = dataclasses.replace(run.config, labels=classes, pretrained=not from_scratch)

@@ -23,6 +23,7 @@ from apptk.applications.translation.spec import (
 from apptk.applications.translation.training_pairs import (
     mixed_training_pairs,
     training_pair_splits,
+    training_sources,
 )
 from apptk.applications.translation.vocabulary_transfer import transferred_rows
 
@@ -150,6 +151,7 @@ def fit_translator(
             config = with_sizes_of(config, initial.config)
         splits = training_pair_splits(data, config.max_pairs)
         run.prepare_folder()
+        run.record_data(training_sources(data))
         if initial is not None and not config.new_vocabularies:
             _start_from(initial, run.folder)
         source_vocabulary, target_vocabulary = _vocabularies(run.folder, splits["train"], config)

@@ -28,6 +28,12 @@ def weighted_source(spec: str) -> tuple[str, int]:
     return path, int(weight)
 
 
+def training_sources(data: str | list[str] | None) -> list[tuple[str | None, int]]:
+    """`data` (see `training_pair_splits`) as `[(path, weight)]`; None is the download."""
+    specs = [data] if data is None or isinstance(data, str) else list(data)
+    return [weighted_source(spec) if spec else (None, 1) for spec in specs]
+
+
 def _pairs_of(path: str | None) -> list[SentencePair]:
     """A pairs file's pairs, or a dictd dictionary's word and phrase pairs."""
     if path and is_dictionary(path):
@@ -40,10 +46,8 @@ def training_pair_splits(
 ) -> dict[str, list[SentencePair]]:
     """Train/validation/test pairs of `data` (None: the public Tatoeba file), training pairs
     repeated by their file's weight; `max_pairs` keeps the first pairs across the files."""
-    specs = [data] if data is None or isinstance(data, str) else list(data)
     tagged = []
-    for spec in specs:
-        path, weight = weighted_source(spec) if spec else (None, 1)
+    for path, weight in training_sources(data):
         if path:
             refuse_test_set(path)
         tagged += [(pair, weight) for pair in _pairs_of(path)]
