@@ -76,6 +76,15 @@ def cold_start(model: str | None, repeats: int) -> tuple[float, float]:
     return statistics.median(translate_times), statistics.median(import_times)
 
 
+def placeholder_note(metrics: dict) -> str:
+    if not metrics["placeholder_sentences"]:
+        return ""
+    return (
+        f", placeholders kept in {metrics['placeholders_kept']:.1%} of "
+        f"{metrics['placeholder_sentences']} sentences"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -123,7 +132,7 @@ def main() -> None:
                 f"chrF {metrics['chrf']:.2f}  {metrics['sentences']} sentences, "
                 f"{metrics['sentences_per_second']:.1f}/s, split {metrics['split_share']:.1%}, "
                 f"cut {metrics['cut_share']:.1%}, usted in {metrics['usted_share']:.1%} "
-                f"(references {metrics['reference_usted_share']:.1%})"
+                f"(references {metrics['reference_usted_share']:.1%})" + placeholder_note(metrics)
             )
     print(f"sacrebleu: {scores['signature']}")
     if args.only_quality:

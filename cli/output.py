@@ -19,9 +19,12 @@ def echo_metrics(metrics: dict) -> None:
 
 
 def echo_table(rows: dict[str, dict]) -> None:
-    """One aligned row per named result, one column per metric of the first."""
+    """One aligned row per named result, one column per metric of the first (None: `-`)."""
     columns = list(next(iter(rows.values())))
-    table = [["set", *columns]] + [[name, *map(str, row.values())] for name, row in rows.items()]
+    table = [["set", *columns]] + [
+        [name, *("-" if value is None else str(value) for value in row.values())]
+        for name, row in rows.items()
+    ]
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())

@@ -218,6 +218,8 @@ def test_evaluate_scores_test_files_beside_the_split(
     header, split_row, file_row, signature = table.stdout.strip().splitlines()
     assert header.split()[:3] == ["set", "bleu", "chrf"]
     assert split_row.startswith("test split") and file_row.startswith(str(test_file))
+    assert header.split()[-3:-1] == ["placeholder_sentences", "placeholders_kept"]
+    assert file_row.split()[-3:-1] == ["0", "-"], "no placeholders: a dash, not None"
     assert signature.startswith("sacrebleu: ") and "tok:13a" in signature
     results = json.loads(invoke(*arguments, "--json").stdout)
     assert set(results) == {"test split", str(test_file)}

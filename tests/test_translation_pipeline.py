@@ -435,6 +435,38 @@ def test_formal_share_counts_sentences_that_say_usted():
     assert formal_share([]) == 0.0
 
 
+@pytest.mark.parametrize(
+    "text, placeholders",
+    [
+        ("Cannot open %s: %d errors (100%%)", ["%s", "%d", "%%"]),
+        ("%-5.2f %lu %*d %1$s %(count)d", ["%-5.2f", "%lu", "%*d", "%1$s", "%(count)d"]),
+        ("GCC: %qD in %<%s%>", ["%qD", "%<", "%s", "%>"]),
+        ("Welcome to %PRODUCTNAME %1, {0} of {total}", ["%PRODUCTNAME", "%1", "{0}", "{total}"]),
+        ("Un 50 % de los archivos {", []),
+    ],
+)
+def test_placeholders_are_found_as_printf_qt_python_and_libreoffice_write_them(text, placeholders):
+    from apptk.applications.translation.evaluation import PLACEHOLDER
+
+    assert PLACEHOLDER.findall(text) == placeholders
+
+
+def test_placeholders_kept_needs_the_same_placeholders_as_often():
+    from apptk.applications.translation.evaluation import placeholders_kept
+
+    sources = ["Open %s now", "Hello", "%d of %d files", "Copy {0} to {1}"]
+    translations = ["Abre %s ya", "Hola", "%d archivos", "Copia {1} en {0}"]
+    # "%d of %d" lost one %d; {0}/{1} swapped places, which Spanish word order may need.
+    assert placeholders_kept(sources, translations) == {
+        "placeholder_sentences": 3,
+        "placeholders_kept": round(2 / 3, 4),
+    }
+    assert placeholders_kept(["Hi"], ["Hola %s"]) == {
+        "placeholder_sentences": 0,
+        "placeholders_kept": None,
+    }
+
+
 # Public test sets: scored whole, never trained on
 
 
@@ -470,6 +502,7 @@ def test_evaluate_scores_a_whole_test_file_and_counts_long_inputs(tiny_translato
     assert metrics["sentences"] == 13
     assert metrics["split_share"] == round(1 / 13, 4)
     assert metrics["reference_usted_share"] == 0.0  # the synthetic pairs never say usted
+    assert metrics["placeholder_sentences"] == 0 and metrics["placeholders_kept"] is None
     assert 0 <= metrics["bleu"] <= 100 and "signature" in metrics
 
 

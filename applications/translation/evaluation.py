@@ -1,8 +1,10 @@
 """Scoring a translator on the held-out test split and on public test sets: BLEU and chrF
-(sacrebleu, default tokenisation), speed, and how many inputs were too long for the model."""
+(sacrebleu, default tokenisation), speed, how many inputs were too long for the model,
+register, and whether format placeholders survive."""
 
 import re
 import time
+from collections import Counter
 
 import sacrebleu
 
@@ -50,6 +52,35 @@ def formal_share(texts: list[str]) -> float:
     return round(sum(bool(FORMAL_ADDRESS.search(text)) for text in texts) / max(len(texts), 1), 4)
 
 
+# printf (%s, %-5.2f, %%; GCC's %qD, %<, %>), numbered (%1, %1$s), named (%(name)s),
+# LibreOffice's %PRODUCTNAME and Python/.NET braces ({0}, {name}, {}). No space flag, so
+# "50 % de" is not one.
+PLACEHOLDER = re.compile(
+    r"%\([A-Za-z_]\w*\)[a-z]|%[A-Z]{2,}[A-Z_]*|%\d+\$?[a-z]?"
+    r"|%[-+#0q]*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?:hh|ll|[hlLzjtw])?[a-zA-Z<>%]|\{\w*\}"
+)
+
+
+def placeholders_kept(sources: list[str], translations: list[str]) -> dict:
+    """Of the sources holding format placeholders, how many (`placeholder_sentences`) and the
+    share whose translation holds exactly the same ones (`placeholders_kept`; None if none).
+    Software strings lose their meaning when a `%s` is dropped, doubled or altered."""
+    with_placeholders = [
+        (Counter(PLACEHOLDER.findall(source)), translation)
+        for source, translation in zip(sources, translations)
+        if PLACEHOLDER.search(source)
+    ]
+    kept = sum(
+        wanted == Counter(PLACEHOLDER.findall(translation))
+        for wanted, translation in with_placeholders
+    )
+    count = len(with_placeholders)
+    return {
+        "placeholder_sentences": count,
+        "placeholders_kept": round(kept / count, 4) if count else None,
+    }
+
+
 def evaluate_translator(
     translator,
     data: str | None = None,
@@ -61,7 +92,8 @@ def evaluate_translator(
     """Translates the test split of `data` (or the whole `test_file`) and scores it:
     multi-reference BLEU/chrF, sentences/s, and the share of sentences too long for the model
     (`split`: translated sentence by sentence; `cut`: a sentence lost its end), and how often
-    the translations and the first references say "usted" (register)."""
+    the translations and the first references say "usted" (register), and how many
+    sentences with format placeholders keep them (`placeholders_kept`)."""
     if test_file:
         sources, references = test_file_references(test_file, limit)
     else:
@@ -79,5 +111,6 @@ def evaluate_translator(
         "cut_share": round(too_long["cut"] / len(sources), 4),
         "usted_share": formal_share(hypotheses),
         "reference_usted_share": formal_share([refs[0] for refs in references]),
+        **placeholders_kept(sources, hypotheses),
         "beam_size": beam_size,
     }
