@@ -435,22 +435,6 @@ def test_formal_share_counts_sentences_that_say_usted():
     assert formal_share([]) == 0.0
 
 
-@pytest.mark.parametrize(
-    "text, placeholders",
-    [
-        ("Cannot open %s: %d errors (100%%)", ["%s", "%d", "%%"]),
-        ("%-5.2f %lu %*d %1$s %(count)d", ["%-5.2f", "%lu", "%*d", "%1$s", "%(count)d"]),
-        ("GCC: %qD in %<%s%>", ["%qD", "%<", "%s", "%>"]),
-        ("Welcome to %PRODUCTNAME %1, {0} of {total}", ["%PRODUCTNAME", "%1", "{0}", "{total}"]),
-        ("Un 50 % de los archivos {", []),
-    ],
-)
-def test_placeholders_are_found_as_printf_qt_python_and_libreoffice_write_them(text, placeholders):
-    from apptk.applications.translation.evaluation import PLACEHOLDER
-
-    assert PLACEHOLDER.findall(text) == placeholders
-
-
 def test_placeholders_kept_needs_the_same_placeholders_as_often():
     from apptk.applications.translation.evaluation import placeholders_kept
 

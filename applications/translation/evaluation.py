@@ -9,6 +9,7 @@ from collections import Counter
 import sacrebleu
 
 from apptk.applications.text.tatoeba_pairs import group_references, load_pairs, split_pairs
+from apptk.applications.translation.placeholders import find_placeholders
 
 
 def held_out_references(data: str | None = None, limit: int | None = None):
@@ -52,26 +53,17 @@ def formal_share(texts: list[str]) -> float:
     return round(sum(bool(FORMAL_ADDRESS.search(text)) for text in texts) / max(len(texts), 1), 4)
 
 
-# printf (%s, %-5.2f, %%; GCC's %qD, %<, %>), numbered (%1, %1$s), named (%(name)s),
-# LibreOffice's %PRODUCTNAME and Python/.NET braces ({0}, {name}, {}). No space flag, so
-# "50 % de" is not one.
-PLACEHOLDER = re.compile(
-    r"%\([A-Za-z_]\w*\)[a-z]|%[A-Z]{2,}[A-Z_]*|%\d+\$?[a-z]?"
-    r"|%[-+#0q]*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?:hh|ll|[hlLzjtw])?[a-zA-Z<>%]|\{\w*\}"
-)
-
-
 def placeholders_kept(sources: list[str], translations: list[str]) -> dict:
     """Of the sources holding format placeholders, how many (`placeholder_sentences`) and the
     share whose translation holds exactly the same ones (`placeholders_kept`; None if none).
     Software strings lose their meaning when a `%s` is dropped, doubled or altered."""
     with_placeholders = [
-        (Counter(PLACEHOLDER.findall(source)), translation)
+        (Counter(find_placeholders(source)), translation)
         for source, translation in zip(sources, translations)
-        if PLACEHOLDER.search(source)
+        if find_placeholders(source)
     ]
     kept = sum(
-        wanted == Counter(PLACEHOLDER.findall(translation))
+        wanted == Counter(find_placeholders(translation))
         for wanted, translation in with_placeholders
     )
     count = len(with_placeholders)

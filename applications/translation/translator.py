@@ -25,6 +25,7 @@ from apptk.applications.text.checks import checked_texts
 from apptk.applications.text.processing import capitalize_first_letter
 from apptk.applications.text.wordpiece import END_ID, START_ID, WordPieceTokenizer, read_vocabulary
 from apptk.applications.translation.decoding import beam_search_decode, greedy_decode
+from apptk.applications.translation.placeholders import restore_placeholders
 from apptk.applications.translation.spec import (
     KIND,
     TranslatorConfig,
@@ -315,8 +316,10 @@ class Translator:
     ) -> list[dict]:
         """Translates each text; returns `[{"translation": str, "score": float}, ...]`.
 
-        Texts longer than the model's maximum are translated sentence by sentence; the score
-        is the mean log-probability per token (closer to 0 is more confident).
+        Texts longer than the model's maximum are translated sentence by sentence; format
+        placeholders of the text (`%s`, `{0}`) are written back as they were where the
+        tokenizer spaced them out; the score is the mean log-probability per token (closer to
+        0 is more confident).
 
         Args:
             texts: English texts (a single string is accepted too).
@@ -347,11 +350,12 @@ class Translator:
             if on_batch:
                 on_batch(len(batch))
         answers, position = [], 0
-        for text_pieces in pieces:
+        for text, text_pieces in zip(texts, pieces):
             count = len(text_pieces)
+            translation = " ".join(translations[position : position + count])
             answers.append(
                 {
-                    "translation": " ".join(translations[position : position + count]),
+                    "translation": restore_placeholders(text, translation),
                     "score": round(sum(scores[position : position + count]) / count, 4),
                 }
             )
