@@ -32,6 +32,8 @@ def test_placeholders_are_found_as_printf_qt_python_and_libreoffice_write_them(t
         ("Hello", "El 50 % s", "El 50 % s"),
         ("Send %s", "El 50 % son % s", "El 50 % son %s"),
         ("50% of %d", "El 50 % de % d", "El 50 % de %d"),
+        # ... unless the source glues it to a word itself:
+        ("%sB of disk space", "% sB de espacio", "%sB de espacio"),
     ],
 )
 def test_restore_placeholders_closes_the_gaps_the_tokenizer_made(source, spaced, restored):

@@ -21,12 +21,15 @@ def find_placeholders(text: str) -> list[str]:
     return PLACEHOLDER.findall(text)
 
 
-def _spaced_pattern(placeholder: str) -> re.Pattern:
+def _spaced_pattern(placeholder: str, source: str) -> re.Pattern:
     """Matches `placeholder` with a space allowed between any two characters, not inside a
-    longer word (`%s` does not match the start of `% son`)."""
+    longer word (`%s` does not match the start of `% son`) unless the source writes it so
+    (`%sB`)."""
     body = " ?".join(re.escape(character) for character in placeholder)
-    before = r"(?<!\w)" if placeholder[0].isalnum() else ""
-    after = r"(?!\w)" if placeholder[-1].isalnum() else ""
+    glued_before = re.search(r"\w" + re.escape(placeholder), source)
+    glued_after = re.search(re.escape(placeholder) + r"\w", source)
+    before = r"(?<!\w)" if placeholder[0].isalnum() and not glued_before else ""
+    after = r"(?!\w)" if placeholder[-1].isalnum() and not glued_after else ""
     return re.compile(before + body + after, re.IGNORECASE)
 
 
@@ -37,7 +40,7 @@ def restore_placeholders(source: str, translation: str) -> str:
     '¿Eliminar %d archivos?'
     """
     for placeholder in sorted(set(find_placeholders(source)), key=len, reverse=True):
-        translation = _spaced_pattern(placeholder).sub(
+        translation = _spaced_pattern(placeholder, source).sub(
             lambda _, placeholder=placeholder: placeholder, translation
         )
     return translation
