@@ -30,9 +30,10 @@ def predictor():
     return NextWordPredictor.load()
 
 
-def test_default_translator_is_shipped_within_25_megabytes():
+def test_default_translator_is_shipped_within_30_megabytes():
+    # 7.68 M parameters with 8,000-token vocabularies: 26.5 MB (6.26 M and 23.2 MB before).
     assert os.path.isfile(os.path.join(PRESETS["en_es"].path, "saved_model.pb"))
-    assert folder_megabytes(PRESETS["en_es"].path) <= 25.0
+    assert folder_megabytes(PRESETS["en_es"].path) <= 30.0
 
 
 def test_default_next_word_model_is_shipped_within_16_megabytes():

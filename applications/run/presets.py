@@ -12,6 +12,10 @@ from apptk.applications.errors import ModelFileError
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHIPPED_MODELS = os.path.join(_PACKAGE_ROOT, "savedmodels")
 TATOEBA = "Tatoeba data, CC-BY 2.0 (attribute www.manythings.org/anki and tatoeba.org)"
+GENERAL_EN_ES = (
+    TATOEBA + "; fine-tuned on Python docs (CC0), Debian/GNOME/mozilla.org interface text "
+    "(GPL, LGPL, MPL-2.0, CC-BY-SA-3.0) and FreeDict (GPL): savedmodels/README.md"
+)
 KERAS_WEIGHTS = "Apache-2.0 (Keras Applications ImageNet weights; downloaded on first use)"
 
 
@@ -56,8 +60,9 @@ PRESETS = {
         Preset(
             "en_es",
             "translation",
-            "English→Spanish Transformer, 2+2 blocks, width 256 (6.3 M parameters)",
-            TATOEBA,
+            "English→Spanish Transformer, 2+2 blocks, width 256, 8,000-token vocabularies "
+            "(7.7 M parameters)",
+            GENERAL_EN_ES,
             folder="en_es/1",
         ),
         Preset(
