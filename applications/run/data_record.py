@@ -10,6 +10,7 @@ import os
 import warnings
 
 from apptk.applications.run.atomic_files import write_json_atomically
+from apptk.applications.run.disk_usage import folder_bytes
 
 DATA_FILE = "data.json"
 
@@ -18,11 +19,7 @@ def _size(path: str) -> int | None:
     if os.path.isfile(path):
         return os.path.getsize(path)
     if os.path.isdir(path):
-        return sum(
-            os.path.getsize(os.path.join(root, name))
-            for root, _, names in os.walk(path)
-            for name in names
-        )
+        return folder_bytes(path)
     return None
 
 

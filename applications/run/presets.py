@@ -8,6 +8,7 @@ import dataclasses
 import os
 
 from apptk.applications.errors import ModelFileError
+from apptk.applications.run.disk_usage import folder_bytes
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHIPPED_MODELS = os.path.join(_PACKAGE_ROOT, "savedmodels")
@@ -47,11 +48,7 @@ class Preset:
         """The shipped files' size on disk (None for a download)."""
         if not self.path:
             return None
-        return sum(
-            os.path.getsize(os.path.join(root, name))
-            for root, _, names in os.walk(self.path)
-            for name in names
-        )
+        return folder_bytes(self.path)
 
 
 PRESETS = {
