@@ -58,9 +58,9 @@ def placeholders_kept(sources: list[str], translations: list[str]) -> dict:
     share whose translation holds exactly the same ones (`placeholders_kept`; None if none).
     Software strings lose their meaning when a `%s` is dropped, doubled or altered."""
     with_placeholders = [
-        (Counter(find_placeholders(source)), translation)
+        (wanted, translation)
         for source, translation in zip(sources, translations)
-        if find_placeholders(source)
+        if (wanted := Counter(find_placeholders(source)))
     ]
     kept = sum(
         wanted == Counter(find_placeholders(translation))
