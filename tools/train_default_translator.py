@@ -70,6 +70,13 @@ def main() -> None:
         "--out", default=GENERAL_MODEL, help="stage general's folder (stage final starts from it)"
     )
     args = parser.parse_args()
+    general_only = [
+        f"--{name.replace('_', '-')}"
+        for name in ("tatoeba_weight", "epochs", "vocabulary_size")
+        if getattr(args, name) != parser.get_default(name)
+    ]
+    if args.stage in ("tatoeba", "final") and general_only:
+        parser.error(f"{', '.join(general_only)} apply to --stage general only")
     if args.stage in (None, "tatoeba"):
         data = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
         print(fit_translator(data, TATOEBA_MODEL, TranslatorConfig(), resume=args.resume))
