@@ -20,6 +20,7 @@ BATCH_SIZE = (1, 4096)
 MAX_LENGTH = (8, 512)  # word pieces a translator reads and writes
 CONCATENATED_SHARE = (0.0, 10.0)
 AVERAGE_LAST = (0, 100)  # epochs whose weights are averaged when training ends
+KEEP_INITIAL = (0.0, 0.95)  # share of a fine-tuned model's initial weights mixed back in
 
 
 def _range_text(bounds) -> str:

@@ -6,7 +6,7 @@ Each option sets one field of the pipeline's configuration; sizes that follow fr
 
 import click
 
-from apptk.applications.arguments import AVERAGE_LAST, CONCATENATED_SHARE, MAX_LENGTH
+from apptk.applications.arguments import AVERAGE_LAST, CONCATENATED_SHARE, KEEP_INITIAL, MAX_LENGTH
 from apptk.applications.image.spec import ARCHITECTURES as IMAGE_ARCHITECTURES
 from apptk.applications.models.image_backbones import BACKBONES, DEFAULT_BACKBONE
 from apptk.applications.next_word.spec import ARCHITECTURES as NEXT_WORD_ARCHITECTURES
@@ -105,6 +105,14 @@ def _refuse_given_options(names: tuple[str, ...], reason: str) -> None:
     "are kept unless --vocabulary-size is given.",
 )
 @click.option(
+    "--keep-initial",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(*KEEP_INITIAL),
+    help="With --init-from: mix this share of the initial model's weights into the trained "
+    "ones at the end (e.g. 0.5), so fine-tuning on narrow data keeps more of what it knew.",
+)
+@click.option(
     "--learning-rate",
     default=1e-3,
     show_default=True,
@@ -123,6 +131,7 @@ def fit_translate(
     concatenated_share,
     average_last,
     init_from,
+    keep_initial,
     learning_rate,
     resume,
     force,
@@ -133,6 +142,8 @@ def fit_translate(
 
     if init_from:
         _refuse_given_options(("hidden_dim", "layers"), "--init-from")
+    elif keep_initial:
+        raise click.UsageError("--keep-initial mixes in the --init-from model; give --init-from.")
 
     config = TranslatorConfig(
         epochs=epochs,
@@ -147,6 +158,7 @@ def fit_translate(
         average_last=average_last,
         init_from=init_from,
         new_vocabularies=bool(init_from) and _given("vocabulary_size"),
+        keep_initial=keep_initial,
         peak_learning_rate=learning_rate,
     )
     with warnings_as_lines():

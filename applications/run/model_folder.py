@@ -22,6 +22,8 @@ from apptk.applications.run.atomic_files import FOLDER_MODE, make_folder, write_
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 BEST_CHECKPOINT = os.path.join("checkpoints", "best.weights.h5")
+# A fine-tuning run's starting weights, kept where it mixes them back in (`keep_initial`).
+INITIAL_WEIGHTS = os.path.join("checkpoints", "initial.weights.h5")
 
 
 def damaged_model_error(path: str, error: Exception) -> ModelFileError:

@@ -10,7 +10,7 @@ from apptk.applications.run.atomic_files import (
     save_figure_atomically,
     save_weights_atomically,
 )
-from apptk.applications.run.averaging import average_recent_weights
+from apptk.applications.run.averaging import average_recent_weights, keep_initial_weights
 from apptk.applications.run.checkpoints import (
     AtomicBackupAndRestore,
     BestWeightsCheckpoint,
@@ -22,7 +22,7 @@ from apptk.applications.run.history import (
     best_validation_loss,
     read_history,
 )
-from apptk.applications.run.model_folder import BEST_CHECKPOINT, WEIGHTS_FILE
+from apptk.applications.run.model_folder import BEST_CHECKPOINT, INITIAL_WEIGHTS, WEIGHTS_FILE
 
 CURVES_FILE = "training_curves.png"
 
@@ -82,9 +82,11 @@ def fit_and_save(
     strategy=None,
     chief_folder: str | None = None,
     average_last: int = 0,
+    keep_initial: float = 0.0,
 ):
     """Trains with the shared callbacks, then keeps the best epoch as the model, or the
-    average of the last `average_last` epochs when that has a lower validation loss.
+    average of the last `average_last` epochs when that has a lower validation loss, and
+    mixes in `keep_initial` of the weights the run started from.
 
     Args:
         model: a compiled model, built under `strategy.scope()` when there is a strategy.
@@ -99,6 +101,9 @@ def fit_and_save(
             (default: `folder`).
         average_last: average the weights of this many last epochs (`run/averaging.py`);
             0 or 1, or training across workers: no averaging.
+        keep_initial: the share of the initial weights (`folder/checkpoints/initial.weights.h5`,
+            written when fine-tuning started) in the kept model (`averaging.keep_initial_weights`);
+            its validation loss is reported as `blended_val_loss`.
 
     Returns:
         A summary: epochs run by this call, the whole run's best validation loss, wall
@@ -143,6 +148,12 @@ def fit_and_save(
             average_recent_weights(
                 model, os.path.dirname(best), validation, summary["best_val_loss"]
             )
+        )
+    if chief and keep_initial > 0:
+        single = not distribution.is_multi_worker(strategy)
+        initial = os.path.join(folder, INITIAL_WEIGHTS)
+        summary.update(
+            keep_initial_weights(model, initial, keep_initial, validation if single else None)
         )
     if chief:
         save_weights_atomically(model, os.path.join(folder, WEIGHTS_FILE))

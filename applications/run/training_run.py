@@ -236,7 +236,8 @@ class TrainingRun:
         sub_folder: str | None = None,
     ) -> dict:
         """Trains with the shared callbacks and keeps the best epoch (`training.fit_and_save`),
-        or the average of the last epochs where the configuration has an `average_last`.
+        or the average of the last epochs where the configuration has an `average_last`, with
+        a share of the initial weights where it has a `keep_initial`.
 
         Args:
             model: built and compiled by `build`.
@@ -266,4 +267,5 @@ class TrainingRun:
             strategy=self.strategy,
             chief_folder=chief_folder,
             average_last=getattr(self.config, "average_last", 0),
+            keep_initial=getattr(self.config, "keep_initial", 0.0),
         )

@@ -9,10 +9,12 @@ import os
 from apptk.applications.arguments import (
     AVERAGE_LAST,
     CONCATENATED_SHARE,
+    KEEP_INITIAL,
     MAX_LENGTH,
     checked_float,
     checked_int,
 )
+from apptk.applications.errors import DataError
 from apptk.applications.models.transformer_sizes import derived_sizes
 
 KIND = "translation"
@@ -35,6 +37,9 @@ class TranslatorConfig:
     vocabularies, so its size fields replace these (`with_sizes_of`); with `new_vocabularies`
     the run learns vocabularies of this config's sizes from its training data instead and
     carries the initial model's token embeddings over to them (`vocabulary_transfer`).
+    `keep_initial` (with `init_from`) mixes that share of the initial weights into the trained
+    ones when training ends (`run/averaging.keep_initial_weights`): a fine-tuning on narrow
+    data then keeps more of what the initial model knew.
     """
 
     kind: str = KIND
@@ -60,6 +65,7 @@ class TranslatorConfig:
     average_last: int = 0
     init_from: str | None = None
     new_vocabularies: bool = False
+    keep_initial: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
@@ -68,6 +74,9 @@ class TranslatorConfig:
             self.concatenated_share, "concatenated_share", CONCATENATED_SHARE
         )
         self.average_last = checked_int(self.average_last, "average_last", AVERAGE_LAST)
+        self.keep_initial = checked_float(self.keep_initial, "keep_initial", KEEP_INITIAL)
+        if self.keep_initial and not self.init_from:
+            raise DataError("keep_initial mixes in the weights of init_from; give init_from.")
         self.num_heads, self.intermediate_dim = derived_sizes(
             self.hidden_dim, self.num_heads, self.intermediate_dim
         )

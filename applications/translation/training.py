@@ -1,10 +1,14 @@
 """Fitting the English→Spanish translator: vocabularies, model, training, saved folder."""
 
+import os
+
 import keras
 
 from apptk.applications.models.learning_rate import WarmupInverseSquareRoot
 from apptk.applications.models.sequence_losses import MaskedSequenceLoss, masked_accuracy
+from apptk.applications.run.atomic_files import save_weights_atomically
 from apptk.applications.run.loading import load_module
+from apptk.applications.run.model_folder import INITIAL_WEIGHTS
 from apptk.applications.run.training_run import TrainingRun
 from apptk.applications.text.wordpiece import (
     WordPieceTokenizer,
@@ -133,7 +137,9 @@ def fit_translator(
         force: replace a finished model in `out`.
         resume: continue an interrupted or finished run in `out` from its last epoch.
             `config.init_from` names a translator to start from (fine-tuning): its
-            vocabularies, size and weights are used; on resume the run's own are.
+            vocabularies, size and weights are used; on resume the run's own are. With
+            `config.keep_initial` those starting weights are kept in the run's checkpoints
+            and mixed into the trained ones at the end.
         strategy: a `tf.distribute` strategy or its name (see `run.distribution`).
 
     Returns:
@@ -179,6 +185,8 @@ def fit_translator(
         carried = {}
         if initial is not None:
             carried = _copy_initial_weights(initial, model, source_vocabulary, target_vocabulary)
+            if config.keep_initial:
+                save_weights_atomically(model, os.path.join(run.folder, INITIAL_WEIGHTS))
         summary = run.fit(
             model, dataset("train", shuffle=True), dataset("validation", shuffle=False)
         )
