@@ -1,10 +1,10 @@
 """Trains the shipped English→Spanish model in three stages (run from the repository root).
 
     python tools/train_default_translator.py [--resume] [--stage tatoeba|general|final]
-        [--tatoeba-weight N] [--epochs N] [--vocabulary-size N] [--out FOLDER]
+        [--tatoeba-weight N] [--epochs N] [--vocabulary-size N] [--keep-initial S] [--out FOLDER]
 
-The shipped en_es/1 (2026-12-06): `--stage tatoeba`, then `--stage general --vocabulary-size
-8000 --epochs 4 --out runs/en_es_general_v8k`, then `--stage final --out
+The shipped en_es/1 (2026-12-06, second): `--stage tatoeba`, then `--stage general
+--vocabulary-size 8000 --epochs 5 --out runs/en_es_general_v8k`, then `--stage final --out
 runs/en_es_general_v8k`, then `apptk export translate --model runs/en_es_final --out
 savedmodels/en_es/1 --force`.
 
@@ -20,8 +20,10 @@ from that mix, carrying the model's token embeddings over (`vocabulary_transfer`
 writes somewhere other than runs/en_es_general. Stage `final` gives the general model in
 `--out` one last epoch on Tatoeba alone at a low learning rate (1e-4) into runs/en_es_final:
 it mends everyday sentences the mix blurred ("Hello, how are you?" had become "¿cómo eres?")
-and costs some general text (README "Where the translator is weak"). Without a stage the first
-two run in turn. TICO-19 is a test set: `fit_translator` refuses it.
+and costs some general text, of which `--keep-initial` (0.5) wins most back by mixing that
+share of the general model's weights into the result (README "Where the translator is
+weak"). Without a stage the first two run in turn. TICO-19 is a test set: `fit_translator`
+refuses it.
 """
 
 import argparse
@@ -66,6 +68,7 @@ def main() -> None:
     parser.add_argument("--tatoeba-weight", type=int, default=3, help="stage general")
     parser.add_argument("--epochs", type=int, default=2, help="stage general: the total")
     parser.add_argument("--vocabulary-size", type=int, default=None, help="stage general")
+    parser.add_argument("--keep-initial", type=float, default=0.5, help="stage final")
     parser.add_argument(
         "--out", default=GENERAL_MODEL, help="stage general's folder (stage final starts from it)"
     )
@@ -77,6 +80,8 @@ def main() -> None:
     ]
     if args.stage in ("tatoeba", "final") and general_only:
         parser.error(f"{', '.join(general_only)} apply to --stage general only")
+    if args.stage != "final" and args.keep_initial != parser.get_default("keep_initial"):
+        parser.error("--keep-initial applies to --stage final only")
     if args.stage in (None, "tatoeba"):
         data = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
         print(fit_translator(data, TATOEBA_MODEL, TranslatorConfig(), resume=args.resume))
@@ -101,6 +106,7 @@ def main() -> None:
             max_length=64,
             concatenated_share=0.1,
             epochs=1,
+            keep_initial=args.keep_initial,
         )
         print(fit_translator(LOCAL_PAIRS, FINAL_MODEL, config, resume=args.resume))
 
