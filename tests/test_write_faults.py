@@ -244,6 +244,23 @@ def test_resume_with_nothing_left_to_train_says_so_and_touches_nothing(finished,
     assert {path: os.stat(path).st_mtime_ns for path in finished.rglob("*")} == before
 
 
+def test_an_extended_run_stopped_before_its_final_weights_is_resumed_not_called_finished(
+    finished, corpus
+):
+    weights = finished / "model.weights.h5"
+    first_end = weights.read_bytes()
+    fit_next_word(corpus, str(finished), tiny_config("lstm", epochs=2), resume=True)
+    # As if stopped after epoch 2 was recorded, before the run wrote its final weights.
+    weights.write_bytes(first_end)
+    history_time = os.stat(finished / "history.csv").st_mtime_ns
+    os.utime(weights, ns=(history_time - 10**9, history_time - 10**9))
+    summary = fit_next_word(corpus, str(finished), tiny_config("lstm", epochs=2), resume=True)
+    assert summary["epochs"] == 0 and len(read_history(str(finished))["loss"]) == 2
+    assert weights.read_bytes() != first_end, "the second epoch's weights are written"
+    with pytest.raises(RunFinishedError, match="has finished"):
+        fit_next_word(corpus, str(finished), tiny_config("lstm", epochs=2), resume=True)
+
+
 def test_resume_of_an_empty_folder_says_it_starts_a_new_run(tmp_path, corpus):
     result = invoke(
         "fit",

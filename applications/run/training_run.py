@@ -37,7 +37,7 @@ from apptk.applications.errors import DataError, OutputExistsError, RunFinishedE
 from apptk.applications.run import distribution, model_folder, training
 from apptk.applications.run.atomic_files import make_folder
 from apptk.applications.run.data_record import record_data
-from apptk.applications.run.history import best_validation_loss, epochs_done
+from apptk.applications.run.history import HISTORY_FILE, best_validation_loss, epochs_done
 from apptk.applications.run.model_folder import forced_run_folder
 
 LENGTH_FIELDS = ("epochs", "fine_tune_epochs", "patience")
@@ -49,7 +49,17 @@ def _holds_run(folder: str) -> bool:
 
 
 def _finished(folder: str) -> bool:
-    return os.path.exists(os.path.join(folder, model_folder.WEIGHTS_FILE))
+    """Whether the run in `folder` wrote its model after its last recorded epoch. A run
+    extended with `--resume --epochs N` and stopped after its last epoch, before the final
+    weights were written (averaging, `keep_initial`), still holds its earlier end's weights:
+    it is not finished, and resuming it writes them."""
+    weights = os.path.join(folder, model_folder.WEIGHTS_FILE)
+    if not os.path.exists(weights):
+        return False
+    history = os.path.join(folder, HISTORY_FILE)
+    return (
+        not os.path.exists(history) or os.stat(weights).st_mtime_ns >= os.stat(history).st_mtime_ns
+    )
 
 
 def training_phases(config) -> dict[str, str]:
