@@ -261,6 +261,21 @@ def test_an_extended_run_stopped_before_its_final_weights_is_resumed_not_called_
         fit_next_word(corpus, str(finished), tiny_config("lstm", epochs=2), resume=True)
 
 
+def test_an_extension_stopped_before_its_first_epoch_is_resumed_not_called_finished(
+    finished, corpus, monkeypatch
+):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "fit_and_save", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            fit_next_word(corpus, str(finished), tiny_config("lstm", epochs=2), resume=True)
+    assert json.loads((finished / "config.json").read_text())["epochs"] == 2
+    summary = fit_next_word(corpus, str(finished), tiny_config("lstm", epochs=2), resume=True)
+    assert summary["epochs"] == 1 and len(read_history(str(finished))["loss"]) == 2
+
+
 def test_resume_of_an_empty_folder_says_it_starts_a_new_run(tmp_path, corpus):
     result = invoke(
         "fit",

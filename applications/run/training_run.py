@@ -54,12 +54,17 @@ def _finished(folder: str) -> bool:
     weights were written (averaging, `keep_initial`), still holds its earlier end's weights:
     it is not finished, and resuming it writes them."""
     weights = os.path.join(folder, model_folder.WEIGHTS_FILE)
-    if not os.path.exists(weights):
-        return False
-    history = os.path.join(folder, HISTORY_FILE)
-    return (
-        not os.path.exists(history) or os.stat(weights).st_mtime_ns >= os.stat(history).st_mtime_ns
-    )
+    return _written_since(weights, _modified_ns(os.path.join(folder, HISTORY_FILE)))
+
+
+def _modified_ns(path: str) -> int | None:
+    return os.stat(path).st_mtime_ns if os.path.exists(path) else None
+
+
+def _written_since(path: str, time_ns: int | None) -> bool:
+    """Whether `path` exists and was written at or after `time_ns` (None: any time)."""
+    written = _modified_ns(path)
+    return written is not None and (time_ns is None or written >= time_ns)
 
 
 def training_phases(config) -> dict[str, str]:
@@ -129,6 +134,8 @@ class TrainingRun:
         self._saved = (
             model_folder.read_config(self.chief_folder, type(config)) if self.resuming else None
         )
+        # When the saved configuration was written: a run extended with --resume rewrites it.
+        self._saved_ns = _modified_ns(os.path.join(self.chief_folder, model_folder.CONFIG_FILE))
         self.config = resumed_config(self.chief_folder, config, resume)
         self.phases = training_phases(self.config)
         if self.resuming and all(self.phase_done(sub_folder) for sub_folder in self.phases):
@@ -172,7 +179,12 @@ class TrainingRun:
             return False
         folder = os.path.join(self.chief_folder, sub_folder)
         field = self.phases.get(sub_folder, "epochs")
-        reached = max(getattr(self._saved, field), epochs_done(folder))
+        reached = epochs_done(folder)
+        weights = os.path.join(folder, model_folder.WEIGHTS_FILE)
+        if _written_since(weights, self._saved_ns):
+            # It finished at the saved length (early stopping may have ended it sooner); an
+            # extension stopped before its first epoch has a newer config than its weights.
+            reached = max(getattr(self._saved, field), reached)
         return _finished(folder) and getattr(self.config, field) <= reached
 
     def __enter__(self) -> Self:
