@@ -61,6 +61,28 @@ def new_vocabularies(size: int | None) -> dict:
     return {"new_vocabularies": True, **sizes}
 
 
+# The options that set one stage's training; given where that stage does not run, an error.
+STAGE_OF_OPTION = {
+    "tatoeba_weight": "general",
+    "epochs": "general",
+    "vocabulary_size": "general",
+    "keep_initial": "final",
+}
+
+
+def refuse_options_of_other_stages(parser: argparse.ArgumentParser, args) -> None:
+    """A usage error (exit 2) for a stage's option given where that stage does not run."""
+    running = {"tatoeba", "general"} if args.stage is None else {args.stage}
+    for stage in sorted(set(STAGE_OF_OPTION.values()) - running):
+        misplaced = [
+            f"--{name.replace('_', '-')}"
+            for name, its_stage in STAGE_OF_OPTION.items()
+            if its_stage == stage and getattr(args, name) != parser.get_default(name)
+        ]
+        if misplaced:
+            parser.error(f"{', '.join(misplaced)} apply to --stage {stage} only")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resume", action="store_true")
@@ -73,15 +95,7 @@ def main() -> None:
         "--out", default=GENERAL_MODEL, help="stage general's folder (stage final starts from it)"
     )
     args = parser.parse_args()
-    general_only = [
-        f"--{name.replace('_', '-')}"
-        for name in ("tatoeba_weight", "epochs", "vocabulary_size")
-        if getattr(args, name) != parser.get_default(name)
-    ]
-    if args.stage in ("tatoeba", "final") and general_only:
-        parser.error(f"{', '.join(general_only)} apply to --stage general only")
-    if args.stage != "final" and args.keep_initial != parser.get_default("keep_initial"):
-        parser.error("--keep-initial applies to --stage final only")
+    refuse_options_of_other_stages(parser, args)
     if args.stage in (None, "tatoeba"):
         data = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
         print(fit_translator(data, TATOEBA_MODEL, TranslatorConfig(), resume=args.resume))
