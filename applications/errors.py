@@ -1,6 +1,8 @@
 """Errors a user can fix, raised by the pipelines and shown by the CLI as one line."""
 
 import errno
+import functools
+import sys
 from typing import ClassVar
 
 
@@ -48,3 +50,26 @@ class OutputWriteError(ApptkError):
 
 class RunFinishedError(ApptkError):
     """`resume` found the run already finished: there is nothing to train."""
+
+
+def exits_with_one_line(main):
+    """Wraps a script's `main` so that an `ApptkError` ends it as the CLI would: one line on
+    stderr (`Error: ...`, exit 1), or for a finished run its message and exit 0; no traceback.
+
+    Examples:
+        >>> @exits_with_one_line
+        ... def main():
+        ...     raise DataError("no pairs in data.tsv")
+    """
+
+    @functools.wraps(main)
+    def run(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except RunFinishedError as finished:
+            print(finished, file=sys.stderr)
+            raise SystemExit(0) from None
+        except ApptkError as error:
+            raise SystemExit(f"Error: {first_line(error)}") from None
+
+    return run

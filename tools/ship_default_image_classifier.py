@@ -18,6 +18,7 @@ import shutil
 import convert_mobilenet_v2_tflite as conversion
 import numpy as np
 
+from apptk.applications.errors import exits_with_one_line
 from apptk.applications.image.classifier import ImageClassifier, ImageModule
 from apptk.applications.image.export import export_image
 from apptk.applications.image.imagenet_labels import imagenet_labels
@@ -64,6 +65,7 @@ def check_same_answers(converted, classifier: ImageClassifier) -> None:
             )
 
 
+@exits_with_one_line
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tflite", default=conversion.DEFAULT_TFLITE)

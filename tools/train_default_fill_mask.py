@@ -10,6 +10,7 @@ fill-mask --model runs/fill_mask --out savedmodels/fill_mask/1 --force` ships it
 import os
 import sys
 
+from apptk.applications.errors import exits_with_one_line
 from apptk.applications.fill_mask import FillMaskConfig, fit_fill_mask
 from apptk.applications.text.tatoeba_pairs import write_english_corpus
 
@@ -17,7 +18,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL_PAIRS = os.path.join(ROOT, "..", "shared", "data", "spa-eng.zip")
 CORPUS = os.path.join(ROOT, "runs", "tatoeba_english.txt")
 
-if __name__ == "__main__":
+
+@exits_with_one_line
+def main() -> None:
     pairs_file = LOCAL_PAIRS if os.path.exists(LOCAL_PAIRS) else None
     summary = fit_fill_mask(
         write_english_corpus(CORPUS, pairs_file),
@@ -26,3 +29,7 @@ if __name__ == "__main__":
         resume="--resume" in sys.argv,
     )
     print(summary)
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 
+from apptk.applications.errors import exits_with_one_line
 from apptk.applications.next_word import NextWordConfig, fit_next_word
 from apptk.applications.run.atomic_files import write_text_atomically
 from apptk.applications.text.corpus import read_corpus
@@ -38,7 +39,8 @@ def corpus_with_kjv(tatoeba_corpus: str) -> str:
     return CORPUS_WITH_KJV
 
 
-if __name__ == "__main__":
+@exits_with_one_line
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run")
     parser.add_argument("--with-kjv", action="store_true", help="add the KJV's sentences")
@@ -64,3 +66,7 @@ if __name__ == "__main__":
         resume=args.resume,
     )
     print(summary)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,8 @@
 """Trains the shipped English→Spanish model in three stages (run from the repository root).
 
     python tools/train_default_translator.py [--resume] [--stage tatoeba|general|final]
-        [--tatoeba-weight N] [--epochs N] [--vocabulary-size N] [--keep-initial S] [--out FOLDER]
+        [--tatoeba-weight N] [--epochs N] [--vocabulary-size N] [--init-from MODEL]
+        [--learning-rate R] [--keep-initial S] [--out FOLDER]
 
 The shipped en_es/1 (2026-12-06, second): `--stage tatoeba`, then `--stage general
 --vocabulary-size 8000 --epochs 5 --out runs/en_es_general_v8k`, then `--stage final --out
@@ -10,7 +11,8 @@ savedmodels/en_es/1 --force`.
 
 Stage `tatoeba` fits runs/en_es from scratch on the Tatoeba pairs (the model shipped as
 en_es/1). Stage `general` fine-tunes it (`init_from`; the shipped `en_es` when runs/en_es is
-absent) for `--epochs` (2) epochs on Tatoeba (its training pairs `--tatoeba-weight` times, 3,
+absent; `--init-from` names another model, e.g. to go on from the shipped one; peak learning
+rate `--learning-rate`, 5e-4) for `--epochs` (2) epochs on Tatoeba (its training pairs `--tatoeba-weight` times, 3,
 so everyday sentences keep their share) plus the local extra pairs in ../shared/data/en_es_extra
 (Python documentation, Debian and GNOME interfaces, mozilla.org; the small clean ones three
 times) and Debian's FreeDict dictionary (twice), with 10% of concatenated pairs and up to 64
@@ -29,6 +31,7 @@ refuses it.
 import argparse
 import os
 
+from apptk.applications.errors import exits_with_one_line
 from apptk.applications.translation import TranslatorConfig, fit_translator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,11 +64,19 @@ def new_vocabularies(size: int | None) -> dict:
     return {"new_vocabularies": True, **sizes}
 
 
+def default_start() -> str:
+    """Stage one's folder where it exists, else the shipped en_es (its first version held the
+    same weights)."""
+    return TATOEBA_MODEL if os.path.isdir(TATOEBA_MODEL) else "en_es"
+
+
 # The options that set one stage's training; given where that stage does not run, an error.
 STAGE_OF_OPTION = {
     "tatoeba_weight": "general",
     "epochs": "general",
     "vocabulary_size": "general",
+    "init_from": "general",
+    "learning_rate": "general",
     "keep_initial": "final",
 }
 
@@ -83,6 +94,7 @@ def refuse_options_of_other_stages(parser: argparse.ArgumentParser, args) -> Non
             parser.error(f"{', '.join(misplaced)} apply to --stage {stage} only")
 
 
+@exits_with_one_line
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resume", action="store_true")
@@ -90,6 +102,10 @@ def main() -> None:
     parser.add_argument("--tatoeba-weight", type=int, default=3, help="stage general")
     parser.add_argument("--epochs", type=int, default=2, help="stage general: the total")
     parser.add_argument("--vocabulary-size", type=int, default=None, help="stage general")
+    parser.add_argument(
+        "--init-from", default=None, help="stage general: the model it starts from (see above)"
+    )
+    parser.add_argument("--learning-rate", type=float, default=5e-4, help="stage general: peak")
     parser.add_argument("--keep-initial", type=float, default=0.5, help="stage final")
     parser.add_argument(
         "--out", default=GENERAL_MODEL, help="stage general's folder (stage final starts from it)"
@@ -101,9 +117,8 @@ def main() -> None:
         print(fit_translator(data, TATOEBA_MODEL, TranslatorConfig(), resume=args.resume))
     if args.stage in (None, "general"):
         config = TranslatorConfig(
-            # The shipped en_es/1 holds the same weights as stage one's folder.
-            init_from=TATOEBA_MODEL if os.path.isdir(TATOEBA_MODEL) else "en_es",
-            peak_learning_rate=5e-4,
+            init_from=args.init_from or default_start(),
+            peak_learning_rate=args.learning_rate,
             max_length=64,
             concatenated_share=0.1,
             average_last=2,
