@@ -4,28 +4,31 @@
         [--tatoeba-weight N] [--epochs N] [--vocabulary-size N] [--init-from MODEL]
         [--learning-rate R] [--keep-initial S] [--out FOLDER]
 
-The shipped en_es/1 (2026-12-06, second): `--stage tatoeba`, then `--stage general
---vocabulary-size 8000 --epochs 5 --out runs/en_es_general_v8k`, then `--stage final --out
-runs/en_es_general_v8k`, then `apptk export translate --model runs/en_es_final --out
-savedmodels/en_es/1 --force`.
+The shipped en_es/1 (2026-12-07): `--stage tatoeba`, then `--stage general --vocabulary-size
+8000 --epochs 5 --out runs/en_es_general_v8k`, then `--stage final --out runs/en_es_general_v8k`
+(the en_es/1 of 2026-12-06, exported), then one more epoch on the mix from that export,
+`--stage general --init-from en_es --learning-rate 1.5e-4 --epochs 1 --out
+runs/en_es_general_cont` (run while en_es was that model; from scratch, move runs/en_es_final
+aside and give its folder, which differs only in the export's float16 token tables), then
+`--stage final --keep-initial 0.7 --out runs/en_es_general_cont`, then `apptk export translate
+--model runs/en_es_final --out savedmodels/en_es/1 --force`.
 
-Stage `tatoeba` fits runs/en_es from scratch on the Tatoeba pairs (the model shipped as
-en_es/1). Stage `general` fine-tunes it (`init_from`; the shipped `en_es` when runs/en_es is
-absent; `--init-from` names another model, e.g. to go on from the shipped one; peak learning
-rate `--learning-rate`, 5e-4) for `--epochs` (2) epochs on Tatoeba (its training pairs `--tatoeba-weight` times, 3,
-so everyday sentences keep their share) plus the local extra pairs in ../shared/data/en_es_extra
-(Python documentation, Debian and GNOME interfaces, mozilla.org; the small clean ones three
-times) and Debian's FreeDict dictionary (twice), with 10% of concatenated pairs and up to 64
-word pieces, into runs/en_es_general; averaging the two epochs' weights is kept if it is
-better on validation. `--vocabulary-size N` learns new vocabularies of N tokens a language
-from that mix, carrying the model's token embeddings over (`vocabulary_transfer`); `--out`
-writes somewhere other than runs/en_es_general. Stage `final` gives the general model in
-`--out` one last epoch on Tatoeba alone at a low learning rate (1e-4) into runs/en_es_final:
-it mends everyday sentences the mix blurred ("Hello, how are you?" had become "¿cómo eres?")
-and costs some general text, of which `--keep-initial` (0.5) wins most back by mixing that
-share of the general model's weights into the result (README "Where the translator is
-weak"). Without a stage the first two run in turn. TICO-19 is a test set: `fit_translator`
-refuses it.
+Stage `tatoeba` fits runs/en_es from scratch on the Tatoeba pairs (the model shipped as en_es/1).
+Stage `general` fine-tunes it (`init_from`; the shipped `en_es` when runs/en_es is absent;
+`--init-from` names another model, e.g. to go on from the shipped one; peak learning rate
+`--learning-rate`, 5e-4) for `--epochs` (2) epochs on Tatoeba (its training pairs
+`--tatoeba-weight` times, 3, so everyday sentences keep their share) plus the local extra pairs in
+../shared/data/en_es_extra (Python documentation, Debian and GNOME interfaces, mozilla.org; the
+small clean ones three times) and Debian's FreeDict dictionary (twice), with 10% of concatenated
+pairs and up to 64 word pieces, into runs/en_es_general; averaging the two epochs' weights is kept
+if it is better on validation. `--vocabulary-size N` learns new vocabularies of N tokens a language
+from that mix, carrying the model's token embeddings over (`vocabulary_transfer`); `--out` writes
+somewhere other than runs/en_es_general. Stage `final` gives the general model in `--out` one last
+epoch on Tatoeba alone at a low learning rate (1e-4) into runs/en_es_final: it mends everyday
+sentences the mix blurred ("Hello, how are you?" had become "¿cómo eres?") and costs some general
+text, of which `--keep-initial` (0.5) wins most back by mixing that share of the general model's
+weights into the result (README "Where the translator is weak"). Without a stage the first two run
+in turn. TICO-19 is a test set: `fit_translator` refuses it.
 """
 
 import argparse
