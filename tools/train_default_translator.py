@@ -34,7 +34,7 @@ in turn. TICO-19 is a test set: `fit_translator` refuses it.
 import argparse
 import os
 
-from apptk.applications.errors import exits_with_one_line
+from apptk.applications.errors import DataError, exits_with_one_line
 from apptk.applications.translation import TranslatorConfig, fit_translator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,7 +55,7 @@ def general_data(tatoeba_weight: int) -> list[str]:
     files.append(f"{DICTIONARY}:2")
     missing = [name for name in files if not os.path.exists(name.split(":")[0])]
     if missing:
-        raise SystemExit(f"Error: missing training files: {', '.join(missing)}")
+        raise DataError(f"missing training files: {', '.join(missing)}")
     return files
 
 
@@ -65,12 +65,6 @@ def new_vocabularies(size: int | None) -> dict:
         return {}
     sizes = {"source_vocabulary_size": size, "target_vocabulary_size": size}
     return {"new_vocabularies": True, **sizes}
-
-
-def default_start() -> str:
-    """Stage one's folder where it exists, else the shipped en_es (its first version held the
-    same weights)."""
-    return TATOEBA_MODEL if os.path.isdir(TATOEBA_MODEL) else "en_es"
 
 
 # The options that set one stage's training; given where that stage does not run, an error.
@@ -120,7 +114,10 @@ def main() -> None:
         print(fit_translator(data, TATOEBA_MODEL, TranslatorConfig(), resume=args.resume))
     if args.stage in (None, "general"):
         config = TranslatorConfig(
-            init_from=args.init_from or default_start(),
+            # Stage one's folder, else the shipped en_es: the model shipped now, which held
+            # stage one's weights only in its first version.
+            init_from=args.init_from
+            or (TATOEBA_MODEL if os.path.isdir(TATOEBA_MODEL) else "en_es"),
             peak_learning_rate=args.learning_rate,
             max_length=64,
             concatenated_share=0.1,
